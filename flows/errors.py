@@ -1,0 +1,35 @@
+"""The project's error types: one base class, specific subclasses, messages that say what to do."""
+
+from __future__ import annotations
+
+
+class HubgenomeError(Exception):
+    """Base class of every error hubgenome raises on purpose (the CLI prints these without a traceback)."""
+
+
+class HubCrawlError(HubgenomeError):
+    """A crawl could not go on (the Hub kept failing, answered garbage, or the landing is unusable)."""
+
+
+class RateLimitedError(HubCrawlError):
+    """The Hub answered 429 more often than the crawler is willing to wait for."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class MalformedResponseError(HubCrawlError):
+    """The Hub answered 200 with a body that is not the JSON it promised (truncated, HTML, ...)."""
+
+
+class CorpusFormatError(HubgenomeError):
+    """A corpus folder does not follow the layout of ``shared/hubdata/README.md``."""
+
+
+class LandingLockedError(HubgenomeError):
+    """Another process holds the raw landing database open for writing."""
+
+
+class ConfigurationError(HubgenomeError):
+    """A setting or command-line option is invalid."""

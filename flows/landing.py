@@ -1,0 +1,381 @@
+"""The raw landing: append-only DuckDB tables holding exactly what the Hub answered, crawl by crawl.
+
+Why a separate database: the landing is the one place the crawler writes, the warehouse build
+attaches it read-only, and nothing downstream ever writes back. Rows are never updated or deleted
+except the ``crawl_runs`` bookkeeping row of a crawl while it is running, so the history of every
+crawl stays queryable.
+
+Tables (the contract the dbt sources rely on):
+
+``crawl_runs``   one row per crawl: mode, endpoint, state, watermark and the checkpoint
+                 ``next_url`` (saved in the same transaction as the page it follows).
+``crawl_pages``  one row per listing page landed (the checkpoint log).
+``raw_models``   one row per model object per crawl: the verbatim JSON the listing returned.
+``raw_cards``    one row per README fetch: status, HTTP status, text and the model sha it belongs to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from flows.errors import LandingLockedError
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+create table if not exists landing_meta (
+    key varchar primary key,
+    value varchar
+);
+create table if not exists crawl_runs (
+    crawl_id varchar primary key,
+    mode varchar not null,
+    endpoint varchar not null,
+    sort_by varchar,
+    expand varchar[],
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    state varchar not null,
+    stop_before timestamptz,
+    watermark timestamptz,
+    next_url varchar,
+    pages_landed integer not null default 0,
+    models_landed bigint not null default 0,
+    error varchar
+);
+create table if not exists crawl_pages (
+    crawl_id varchar not null,
+    page_number integer not null,
+    url varchar not null,
+    next_url varchar,
+    model_count integer not null,
+    fetched_at timestamptz not null
+);
+create table if not exists raw_models (
+    crawl_id varchar not null,
+    model_id varchar not null,
+    page_number integer not null,
+    fetched_at timestamptz not null,
+    payload json not null
+);
+create table if not exists raw_cards (
+    crawl_id varchar not null,
+    model_id varchar not null,
+    fetched_at timestamptz not null,
+    model_sha varchar,
+    status varchar not null,
+    http_status integer,
+    card_text varchar,
+    card_sha256 varchar,
+    error varchar
+);
+"""
+
+CARD_STATUSES = ("ok", "missing", "gated", "error")
+
+
+@dataclass(frozen=True)
+class CrawlRun:
+    """The bookkeeping of one crawl, as stored in ``crawl_runs``."""
+
+    crawl_id: str
+    mode: str
+    endpoint: str
+    state: str
+    started_at: dt.datetime
+    next_url: str | None
+    stop_before: dt.datetime | None
+    pages_landed: int
+    models_landed: int
+
+
+@dataclass(frozen=True)
+class CardFetch:
+    """The outcome of one README fetch."""
+
+    model_id: str
+    model_sha: str | None
+    status: str
+    http_status: int | None
+    card_text: str | None
+    error: str | None = None
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the landing database, creating its tables when opened for writing.
+
+    Raises :class:`LandingLockedError` with what to do when another process holds it.
+    """
+    if read_only and not path.exists():
+        msg = f"No raw landing at {path}: run `hubgenome crawl` (or `hubgenome demo`) first."
+        raise FileNotFoundError(msg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            msg = (
+                f"The raw landing {path} is open in another process (a crawl still running?). "
+                "Wait for it to finish, or stop it, then try again."
+            )
+            raise LandingLockedError(msg) from exc
+        raise
+    if not read_only:
+        con.execute(_DDL)
+        con.execute(
+            "insert or replace into landing_meta values ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+    return con
+
+
+def new_crawl_id(mode: str, started_at: dt.datetime) -> str:
+    return f"{started_at:%Y%m%dT%H%M%SZ}-{mode}-{uuid.uuid4().hex[:6]}"
+
+
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    mode: str,
+    endpoint: str,
+    sort_by: str | None,
+    expand: Sequence[str],
+    first_url: str,
+    stop_before: dt.datetime | None = None,
+) -> CrawlRun:
+    """Register a new crawl whose checkpoint points at its first page."""
+    started_at = utcnow()
+    crawl_id = new_crawl_id(mode, started_at)
+    con.execute(
+        """
+        insert into crawl_runs (crawl_id, mode, endpoint, sort_by, expand, started_at, state,
+                                stop_before, next_url)
+        values (?, ?, ?, ?, ?, ?, 'running', ?, ?)
+        """,
+        [crawl_id, mode, endpoint, sort_by, list(expand), started_at, stop_before, first_url],
+    )
+    return get_run(con, crawl_id)
+
+
+def get_run(con: duckdb.DuckDBPyConnection, crawl_id: str) -> CrawlRun:
+    row = con.execute(
+        """
+        select crawl_id, mode, endpoint, state, started_at, next_url, stop_before,
+               pages_landed, models_landed
+        from crawl_runs where crawl_id = ?
+        """,
+        [crawl_id],
+    ).fetchone()
+    if row is None:
+        msg = f"No crawl {crawl_id!r} in the landing."
+        raise KeyError(msg)
+    return CrawlRun(*row)
+
+
+def find_resumable_run(con: duckdb.DuckDBPyConnection, *, mode: str, endpoint: str) -> CrawlRun | None:
+    """The newest unfinished crawl of this mode and endpoint that still has a checkpoint, if any."""
+    row = con.execute(
+        """
+        select crawl_id from crawl_runs
+        where mode = ? and endpoint = ? and state in ('running', 'failed') and next_url is not null
+          and not exists (
+              select 1 from crawl_runs later
+              where later.mode = crawl_runs.mode and later.endpoint = crawl_runs.endpoint
+                and later.state = 'succeeded' and later.started_at > crawl_runs.started_at
+          )
+        order by started_at desc
+        limit 1
+        """,
+        [mode, endpoint],
+    ).fetchone()
+    return get_run(con, row[0]) if row else None
+
+
+def mark_running(con: duckdb.DuckDBPyConnection, crawl_id: str) -> None:
+    con.execute("update crawl_runs set state = 'running', error = null where crawl_id = ?", [crawl_id])
+
+
+_RAW_MODELS_SCHEMA = pa.schema(
+    [
+        ("crawl_id", pa.string()),
+        ("model_id", pa.string()),
+        ("page_number", pa.int32()),
+        ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("payload", pa.string()),
+    ]
+)
+
+
+def land_page(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    crawl_id: str,
+    page_number: int,
+    url: str,
+    next_url: str | None,
+    model_ids: Sequence[str],
+    payloads: Sequence[str],
+    fetched_at: dt.datetime | None = None,
+) -> None:
+    """Append one listing page and move the crawl's checkpoint past it, in a single transaction.
+
+    A crash before the commit leaves neither the rows nor the new checkpoint; after it, both.
+    """
+    fetched_at = fetched_at or utcnow()
+    count = len(model_ids)
+    page_rows = pa.Table.from_arrays(
+        [
+            pa.array([crawl_id] * count, pa.string()),
+            pa.array(model_ids, pa.string()),
+            pa.array([page_number] * count, pa.int32()),
+            pa.array([fetched_at] * count, pa.timestamp("us", tz="UTC")),
+            pa.array(payloads, pa.string()),
+        ],
+        schema=_RAW_MODELS_SCHEMA,
+    )
+    con.execute("begin transaction")
+    try:
+        con.register("page_rows", page_rows)
+        con.execute("insert into raw_models select * from page_rows")
+        con.unregister("page_rows")
+        con.execute(
+            "insert into crawl_pages values (?, ?, ?, ?, ?, ?)",
+            [crawl_id, page_number, url, next_url, count, fetched_at],
+        )
+        con.execute(
+            """
+            update crawl_runs
+            set next_url = ?, pages_landed = pages_landed + 1, models_landed = models_landed + ?
+            where crawl_id = ?
+            """,
+            [next_url, count, crawl_id],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, crawl_id: str) -> None:
+    """Mark a crawl succeeded and store its watermark: the newest modification time it saw."""
+    con.execute(
+        """
+        update crawl_runs
+        set state = 'succeeded', finished_at = ?, next_url = null, error = null,
+            watermark = (
+                select max(coalesce(try_cast(payload ->> 'lastModified' as timestamptz),
+                                    try_cast(payload ->> 'createdAt' as timestamptz)))
+                from raw_models where crawl_id = ?
+            )
+        where crawl_id = ?
+        """,
+        [utcnow(), crawl_id, crawl_id],
+    )
+
+
+def fail_run(con: duckdb.DuckDBPyConnection, crawl_id: str, error: str) -> None:
+    """Mark a crawl failed, keeping its checkpoint so the next run resumes it."""
+    con.execute(
+        "update crawl_runs set state = 'failed', finished_at = ?, error = ? where crawl_id = ?",
+        [utcnow(), error[:2000], crawl_id],
+    )
+
+
+def last_watermark(con: duckdb.DuckDBPyConnection, endpoint: str) -> dt.datetime | None:
+    """The watermark of the newest successful listing crawl (full or incremental) of this endpoint."""
+    row = con.execute(
+        """
+        select watermark from crawl_runs
+        where endpoint = ? and state = 'succeeded' and mode in ('full', 'incremental')
+          and watermark is not null
+        order by started_at desc limit 1
+        """,
+        [endpoint],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def models_needing_cards(con: duckdb.DuckDBPyConnection, crawl_id: str) -> list[tuple[str, str | None]]:
+    """(model id, sha) of this crawl's models whose card was never settled for their current sha.
+
+    A card counts as settled once a fetch for that sha ended ``ok``, ``missing`` or ``gated``;
+    ``error`` outcomes are tried again on the next crawl.
+    """
+    rows = con.execute(
+        """
+        with crawled as (
+            select model_id, any_value(payload ->> 'sha') as model_sha
+            from raw_models where crawl_id = ?
+            group by model_id
+        ),
+        settled as (
+            select distinct model_id, model_sha from raw_cards
+            where status in ('ok', 'missing', 'gated')
+        )
+        select crawled.model_id, crawled.model_sha
+        from crawled
+        left join settled
+          on settled.model_id = crawled.model_id
+         and settled.model_sha is not distinct from crawled.model_sha
+        where settled.model_id is null
+        order by crawled.model_id
+        """,
+        [crawl_id],
+    ).fetchall()
+    return [(model_id, sha) for model_id, sha in rows]
+
+
+_RAW_CARDS_SCHEMA = pa.schema(
+    [
+        ("crawl_id", pa.string()),
+        ("model_id", pa.string()),
+        ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("model_sha", pa.string()),
+        ("status", pa.string()),
+        ("http_status", pa.int32()),
+        ("card_text", pa.string()),
+        ("card_sha256", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+
+
+def land_cards(con: duckdb.DuckDBPyConnection, crawl_id: str, fetches: Iterable[CardFetch]) -> int:
+    """Append a batch of card fetches; returns how many rows were written."""
+    fetched_at = utcnow()
+    columns: dict[str, list] = {name: [] for name in _RAW_CARDS_SCHEMA.names}
+    for fetch in fetches:
+        if fetch.status not in CARD_STATUSES:
+            msg = f"Unknown card status {fetch.status!r}; expected one of {CARD_STATUSES}."
+            raise ValueError(msg)
+        columns["crawl_id"].append(crawl_id)
+        columns["model_id"].append(fetch.model_id)
+        columns["fetched_at"].append(fetched_at)
+        columns["model_sha"].append(fetch.model_sha)
+        columns["status"].append(fetch.status)
+        columns["http_status"].append(fetch.http_status)
+        columns["card_text"].append(fetch.card_text)
+        columns["card_sha256"].append(
+            hashlib.sha256(fetch.card_text.encode()).hexdigest() if fetch.card_text is not None else None
+        )
+        columns["error"].append(fetch.error)
+    if not columns["model_id"]:
+        return 0
+    batch = pa.Table.from_pydict(columns, schema=_RAW_CARDS_SCHEMA)
+    con.register("card_rows", batch)
+    try:
+        con.execute("insert into raw_cards select * from card_rows")
+    finally:
+        con.unregister("card_rows")
+    return batch.num_rows

@@ -1,0 +1,88 @@
+"""Where hubgenome reads its configuration from: command-line options, then environment, then defaults.
+
+One data directory holds every file the project writes (``--data-dir`` / ``HUBGENOME_DATA_DIR``,
+default ``./data``): the raw landing ``raw.duckdb``, the published ``warehouse.duckdb``, the demo
+corpus and Prefect's home.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
+#: Properties the warehouse needs from ``/api/models`` (never ``siblings``/``config``: they are huge).
+CRAWL_EXPAND: tuple[str, ...] = (
+    "author",
+    "sha",
+    "createdAt",
+    "lastModified",
+    "private",
+    "gated",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "trendingScore",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "cardData",
+    "safetensors",
+    "gguf",
+)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The files under one data directory."""
+
+    data_dir: Path
+
+    @property
+    def raw_db(self) -> Path:
+        return self.data_dir / "raw.duckdb"
+
+    @property
+    def warehouse_db(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.data_dir / "prefect"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.data_dir / "demo"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: the explicit argument, else ``HUBGENOME_DATA_DIR``, else ``./data``."""
+    chosen = data_dir or os.environ.get("HUBGENOME_DATA_DIR") or "data"
+    return Path(chosen).expanduser().resolve()
+
+
+def paths(data_dir: str | os.PathLike[str] | None = None) -> Paths:
+    """The :class:`Paths` of the chosen data directory (created if missing)."""
+    resolved = resolve_data_dir(data_dir)
+    resolved.mkdir(parents=True, exist_ok=True)
+    return Paths(resolved)
+
+
+def resolve_endpoint(endpoint: str | None = None) -> str:
+    """The Hub endpoint: the explicit argument, else ``HF_ENDPOINT``, else the real Hub."""
+    chosen = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
+    return chosen.rstrip("/")
+
+
+def configure_prefect(data_dir: Path) -> None:
+    """Keep Prefect's files under the data directory and its telemetry off, unless the user chose otherwise.
+
+    Must run before ``prefect`` is imported for the first time, since Prefect reads these at import.
+    """
+    os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")

@@ -1,0 +1,50 @@
+"""Fixtures shared by every test: an isolated data directory, no token, no network, the real corpora."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HUBDATA = Path(os.environ.get("HUBGENOME_HUBDATA", REPO_ROOT.parent / "shared" / "hubdata"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test writes under its own data dir, sends no token and never reaches the real Hub."""
+    data_dir = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("HUBGENOME_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a closed port: nothing leaks to the Hub
+    return data_dir
+
+
+def corpus_path(name: str) -> Path:
+    """The folder of a real corpus from shared/hubdata, or skip the test with a clear message."""
+    path = HUBDATA / name
+    if not path.is_dir():
+        pytest.skip(
+            f"real corpus {name!r} not found at {path}; put shared/hubdata beside the checkout "
+            "(or set HUBGENOME_HUBDATA) to run this test"
+        )
+    return path
+
+
+@pytest.fixture
+def trees_corpus() -> Path:
+    return corpus_path("trees-2025-04")
+
+
+@pytest.fixture
+def cards_corpus() -> Path:
+    return corpus_path("cards-2022-02")
+
+
+@pytest.fixture
+def hub_corpus() -> Path:
+    return corpus_path("hub-2024-07")
