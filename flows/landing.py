@@ -134,9 +134,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise
     if not read_only:
         con.execute(_DDL)
-        con.execute(
-            "insert or replace into landing_meta values ('schema_version', ?)", [str(SCHEMA_VERSION)]
-        )
+        con.execute("insert or replace into landing_meta values ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return con
 
 
@@ -184,11 +182,15 @@ def get_run(con: duckdb.DuckDBPyConnection, crawl_id: str) -> CrawlRun:
 
 
 def find_resumable_run(con: duckdb.DuckDBPyConnection, *, mode: str, endpoint: str) -> CrawlRun | None:
-    """The newest unfinished crawl of this mode and endpoint that still has a checkpoint, if any."""
+    """The newest unfinished crawl of this mode and endpoint, if no later crawl of it succeeded.
+
+    Unfinished means its listing or its cards were interrupted: a crawl whose listing is complete
+    (``next_url`` is null) but whose cards were not all fetched is resumed at the cards.
+    """
     row = con.execute(
         """
         select crawl_id from crawl_runs
-        where mode = ? and endpoint = ? and state in ('running', 'failed') and next_url is not null
+        where mode = ? and endpoint = ? and state in ('running', 'failed')
           and not exists (
               select 1 from crawl_runs later
               where later.mode = crawl_runs.mode and later.endpoint = crawl_runs.endpoint
@@ -206,15 +208,7 @@ def mark_running(con: duckdb.DuckDBPyConnection, crawl_id: str) -> None:
     con.execute("update crawl_runs set state = 'running', error = null where crawl_id = ?", [crawl_id])
 
 
-_RAW_MODELS_SCHEMA = pa.schema(
-    [
-        ("crawl_id", pa.string()),
-        ("model_id", pa.string()),
-        ("page_number", pa.int32()),
-        ("fetched_at", pa.timestamp("us", tz="UTC")),
-        ("payload", pa.string()),
-    ]
-)
+_PAGE_SCHEMA = pa.schema([("model_id", pa.string()), ("payload", pa.string())])
 
 
 def land_page(
@@ -235,19 +229,15 @@ def land_page(
     fetched_at = fetched_at or utcnow()
     count = len(model_ids)
     page_rows = pa.Table.from_arrays(
-        [
-            pa.array([crawl_id] * count, pa.string()),
-            pa.array(model_ids, pa.string()),
-            pa.array([page_number] * count, pa.int32()),
-            pa.array([fetched_at] * count, pa.timestamp("us", tz="UTC")),
-            pa.array(payloads, pa.string()),
-        ],
-        schema=_RAW_MODELS_SCHEMA,
+        [pa.array(model_ids, pa.string()), pa.array(payloads, pa.string())], schema=_PAGE_SCHEMA
     )
     con.execute("begin transaction")
     try:
         con.register("page_rows", page_rows)
-        con.execute("insert into raw_models select * from page_rows")
+        con.execute(
+            "insert into raw_models select ?, model_id, ?, ?, payload from page_rows",
+            [crawl_id, page_number, fetched_at],
+        )
         con.unregister("page_rows")
         con.execute(
             "insert into crawl_pages values (?, ?, ?, ?, ?, ?)",

@@ -82,7 +82,11 @@ def configure_prefect(data_dir: Path) -> None:
 
     Must run before ``prefect`` is imported for the first time, since Prefect reads these at import.
     """
-    os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect")))
+    prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    # The first start of Prefect's temporary API on a fresh machine migrates its database, which
+    # can outlast the default 20 s on a busy 2-core machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# Before Prefect is imported anywhere: no telemetry, no warnings about logs outside flow runs.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HUBDATA = Path(os.environ.get("HUBGENOME_HUBDATA", REPO_ROOT.parent / "shared" / "hubdata"))
 
@@ -48,3 +53,12 @@ def cards_corpus() -> Path:
 @pytest.fixture
 def hub_corpus() -> Path:
     return corpus_path("hub-2024-07")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API for the whole session (starting one costs ~15 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,147 @@
+"""The ``hubgenome`` command: thin wrappers that parse options and call the plain functions and flows.
+
+Heavy modules (Prefect, dbt, the server) are imported inside each command, after the data
+directory and Prefect's settings are in place, so ``hubgenome --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.errors import HubgenomeError
+from flows.settings import configure_prefect, paths, resolve_data_dir
+
+app = typer.Typer(
+    name="hubgenome",
+    help="Crawl the Hugging Face Hub into DuckDB and study its model ecosystem.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+@app.callback()
+def _main(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            envvar="HUBGENOME_DATA_DIR",
+            help="Where every file hubgenome writes goes (raw.duckdb, warehouse.duckdb, ...). Default: ./data",
+        ),
+    ] = None,
+) -> None:
+    resolved = resolve_data_dir(data_dir)
+    os.environ["HUBGENOME_DATA_DIR"] = str(resolved)
+    configure_prefect(resolved)
+
+
+def _print_summary(title: str, values: dict) -> None:
+    table = Table(title=title, show_header=False, title_justify="left")
+    for key, value in values.items():
+        if isinstance(value, bool):
+            shown = str(value)
+        elif isinstance(value, int):
+            shown = f"{value:,}"
+        elif isinstance(value, float):
+            shown = f"{value:,.2f}"
+        else:
+            shown = str(value)
+        table.add_row(key.replace("_", " "), shown)
+    Console().print(table)
+
+
+@app.command("serve-hub")
+def serve_hub(
+    corpus: Annotated[Path, typer.Option(help="A corpus folder in the shared/hubdata layout.")],
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    api_quota: Annotated[
+        int | None, typer.Option(help="Requests per window on /api/* per client (default: unlimited).")
+    ] = None,
+    resolver_quota: Annotated[
+        int | None, typer.Option(help="Requests per window on file resolvers per client (default: unlimited).")
+    ] = None,
+    window_seconds: Annotated[float, typer.Option(help="Length of a rate-limit window, as on the Hub.")] = 300.0,
+    faults: Annotated[
+        str | None,
+        typer.Option(help="Fault injection spec, e.g. 'status=0.1:503;drop=0.01;truncate=0.02;seed=7'."),
+    ] = None,
+) -> None:
+    """Serve a corpus folder as a local Hugging Face Hub (listing, model info, README resolver)."""
+    from flows.hub_server import serve
+
+    serve(
+        corpus,
+        host=host,
+        port=port,
+        api_quota=api_quota,
+        resolver_quota=resolver_quota,
+        window_seconds=window_seconds,
+        faults=faults,
+    )
+
+
+@app.command()
+def crawl(
+    endpoint: Annotated[
+        str | None,
+        typer.Option(envvar="HF_ENDPOINT", help="Hub endpoint (default: https://huggingface.co)."),
+    ] = None,
+    mode: Annotated[str, typer.Option(help="full: every model; incremental: changed since the last crawl.")] = "full",
+    cards: Annotated[bool, typer.Option("--cards/--no-cards", help="Fetch README.md of new/changed models.")] = True,
+    limit: Annotated[int | None, typer.Option(help="Stop after this many models (for trying things out).")] = None,
+    card_concurrency: Annotated[int, typer.Option(help="Card downloads in flight at once.")] = 8,
+    overlap_minutes: Annotated[
+        float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
+    ] = 120,
+) -> None:
+    """Crawl model metadata (and cards) into <data dir>/raw.duckdb; resumes an interrupted crawl."""
+    from flows.crawl import crawl_flow
+
+    summary = crawl_flow(
+        mode=mode,
+        endpoint=endpoint,
+        cards=cards,
+        limit=limit,
+        data_dir=os.environ["HUBGENOME_DATA_DIR"],
+        card_concurrency=card_concurrency,
+        overlap_minutes=overlap_minutes,
+    )
+    _print_summary(f"crawl {summary['crawl_id']}", summary)
+
+
+@app.command()
+def demo(
+    models: Annotated[int, typer.Option(help="How many synthetic models to generate.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic Hub.")] = 20250712,
+) -> None:
+    """Generate the synthetic demo Hub, serve it locally and crawl it end to end (all offline)."""
+    from flows.demo_run import run_demo
+
+    result = run_demo(paths().demo_dir, n_models=models, seed=seed)
+    _print_summary("demo (SYNTHETIC data: generated, not crawled from huggingface.co)", result)
+
+
+def main() -> None:
+    """Entry point of the ``hubgenome`` script: readable errors instead of tracebacks for known failures."""
+    try:
+        app()
+    except HubgenomeError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,463 @@
+"""Crawling the Hub into the raw landing: plain functions, and the ``crawl-hub`` Prefect flow over them.
+
+A crawl pages through ``/api/models`` (``full``: newest ``createdAt`` first; ``incremental``: newest
+``lastModified`` first, stopping at the previous crawl's watermark minus an overlap), lands each
+page together with the cursor to the next one in one transaction, then fetches the README of every
+model that is new or whose ``sha`` changed. Killed at any point, the next ``crawl`` of the same mode
+and endpoint resumes from the saved cursor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import orjson
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from flows import landing
+from flows.errors import ConfigurationError, HubCrawlError
+from flows.hub_client import HubClient, ListingPage
+from flows.settings import CRAWL_EXPAND, paths, resolve_endpoint
+
+CrawlMode = Literal["full", "incremental"]
+SORT_BY_MODE: dict[str, str] = {"full": "createdAt", "incremental": "lastModified"}
+DEFAULT_OVERLAP = dt.timedelta(hours=2)
+CARD_BATCH_SIZE = 500
+
+PageCallback = Callable[[int, int, int], None]
+"""Called after each landed page with (page number, models on the page, models landed so far)."""
+
+
+@dataclass
+class ListingResult:
+    pages: int = 0
+    models: int = 0
+    stopped_at_watermark: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class CrawlSummary:
+    """What one crawl did, as printed by the CLI and returned by the flow."""
+
+    crawl_id: str
+    mode: str
+    endpoint: str
+    resumed: bool
+    pages: int = 0
+    models: int = 0
+    models_total: int = 0
+    cards: dict[str, int] = field(default_factory=dict)
+    listing_seconds: float = 0.0
+    cards_seconds: float = 0.0
+    requests: int = 0
+    retries: int = 0
+    throttled_429: int = 0
+    rate_limit_wait_seconds: float = 0.0
+    pacing_wait_seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _parse_hub_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _modified_at(item: dict) -> dt.datetime | None:
+    return _parse_hub_time(item.get("lastModified") or item.get("createdAt"))
+
+
+# -- plain functions -----------------------------------------------------------------------------------
+
+
+def open_crawl(
+    con: duckdb.DuckDBPyConnection,
+    client: HubClient,
+    *,
+    mode: CrawlMode,
+    overlap: dt.timedelta = DEFAULT_OVERLAP,
+    resume: bool = True,
+) -> tuple[landing.CrawlRun, bool]:
+    """Resume the unfinished crawl of this mode and endpoint, or register a new one.
+
+    Returns the run and whether it was resumed.
+    """
+    if mode not in SORT_BY_MODE:
+        msg = f"Unknown crawl mode {mode!r}; choose one of {sorted(SORT_BY_MODE)}."
+        raise ConfigurationError(msg)
+    if resume:
+        unfinished = landing.find_resumable_run(con, mode=mode, endpoint=client.endpoint)
+        if unfinished is not None:
+            landing.mark_running(con, unfinished.crawl_id)
+            return landing.get_run(con, unfinished.crawl_id), True
+    stop_before = None
+    if mode == "incremental":
+        watermark = landing.last_watermark(con, client.endpoint)
+        if watermark is None:
+            msg = (
+                f"No successful crawl of {client.endpoint} to continue from: "
+                "run `hubgenome crawl --mode full` once before incremental crawls."
+            )
+            raise ConfigurationError(msg)
+        stop_before = watermark - overlap
+    sort_by = SORT_BY_MODE[mode]
+    first_url = client.listing_url(sort=sort_by, expand=CRAWL_EXPAND)
+    run = landing.start_run(
+        con,
+        mode=mode,
+        endpoint=client.endpoint,
+        sort_by=sort_by,
+        expand=CRAWL_EXPAND,
+        first_url=first_url,
+        stop_before=stop_before,
+    )
+    return run, False
+
+
+def _split_page(
+    page: ListingPage, *, stop_before: dt.datetime | None, room: int | None
+) -> tuple[list[str], list[str], bool]:
+    """The ids and verbatim JSON of a page's models to land, and whether the crawl ends with this page."""
+    ids: list[str] = []
+    payloads: list[str] = []
+    for item in page.items:
+        if room is not None and len(ids) >= room:
+            return ids, payloads, True
+        if stop_before is not None:
+            modified = _modified_at(item)
+            if modified is not None and modified < stop_before:
+                return ids, payloads, True
+        ids.append(item["id"])
+        payloads.append(orjson.dumps(item).decode())
+    return ids, payloads, page.next_url is None
+
+
+def crawl_listing(
+    con: duckdb.DuckDBPyConnection,
+    client: HubClient,
+    run: landing.CrawlRun,
+    *,
+    limit: int | None = None,
+    on_page: PageCallback | None = None,
+) -> ListingResult:
+    """Page through the listing from the run's checkpoint to its end, landing page by page.
+
+    The next page is fetched while the current one is being landed; the checkpoint written with a
+    page is always that page's own ``next`` link, so a crash between the two loses nothing.
+    On failure the run is marked ``failed`` with its checkpoint kept, and the error re-raised.
+    """
+    result = ListingResult()
+    started = time.perf_counter()
+    url = run.next_url
+    page_number = run.pages_landed
+    landed = run.models_landed
+    if url is None:
+        return result
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetcher:
+            pending: Future[ListingPage] = prefetcher.submit(client.get_page, url)
+            while pending is not None:
+                page = pending.result()
+                room = None if limit is None else max(0, limit - landed)
+                ids, payloads, last = _split_page(page, stop_before=run.stop_before, room=room)
+                next_url = None if last else page.next_url
+                pending = prefetcher.submit(client.get_page, next_url) if next_url else None
+                page_number += 1
+                landing.land_page(
+                    con,
+                    crawl_id=run.crawl_id,
+                    page_number=page_number,
+                    url=page.url,
+                    next_url=next_url,
+                    model_ids=ids,
+                    payloads=payloads,
+                )
+                landed += len(ids)
+                result.pages += 1
+                result.models += len(ids)
+                result.stopped_at_watermark = last and page.next_url is not None and room is None
+                if on_page is not None:
+                    on_page(page_number, len(ids), landed)
+    except BaseException as exc:
+        landing.fail_run(con, run.crawl_id, f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def fetch_cards(
+    con: duckdb.DuckDBPyConnection,
+    client: HubClient,
+    crawl_id: str,
+    *,
+    concurrency: int = 8,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Counter[str]:
+    """Fetch the README of every model of the crawl whose card is unsettled for its current sha.
+
+    Outcomes (``ok``, ``missing``, ``gated``, ``error`` with the HTTP status) are landed in batches;
+    a failure of one model never stops the others. Returns the count of each outcome.
+    """
+    todo = landing.models_needing_cards(con, crawl_id)
+    outcomes: Counter[str] = Counter()
+    if not todo:
+        return outcomes
+    batch: list[landing.CardFetch] = []
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="cards") as pool:
+        futures = [pool.submit(client.fetch_card, model_id, sha) for model_id, sha in todo]
+        try:
+            for future in as_completed(futures):
+                fetch = future.result()
+                batch.append(fetch)
+                outcomes[fetch.status] += 1
+                done += 1
+                if len(batch) >= CARD_BATCH_SIZE:
+                    landing.land_cards(con, crawl_id, batch)
+                    batch = []
+                if on_progress is not None:
+                    on_progress(done, len(todo))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            landing.land_cards(con, crawl_id, batch)
+    return outcomes
+
+
+# -- terminal progress ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    with progress:
+        yield progress
+
+
+def _show_progress() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+# -- Prefect -------------------------------------------------------------------------------------------
+
+
+def _retry_unless_client_error(task, task_run, state) -> bool:
+    """Retry network trouble, never our own mistakes: a configuration error or a 4xx answer."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        state.result()
+    except ConfigurationError:
+        return False
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else None
+        return status is None or status >= 500 or status == 429
+    except Exception:
+        return True
+    return True
+
+
+@task(
+    name="crawl-listing",
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_retry_unless_client_error,
+    cache_policy=NO_CACHE,
+)
+def crawl_listing_task(
+    raw_db: Path, client: HubClient, crawl_id: str, limit: int | None, show_progress: bool
+) -> ListingResult:
+    """Land the listing pages of one crawl, resuming from its checkpoint (each retry resumes too)."""
+    logger = get_run_logger()
+    con = landing.connect(raw_db)
+    try:
+        landing.mark_running(con, crawl_id)
+        run = landing.get_run(con, crawl_id)
+        if run.next_url is None:
+            logger.info("Listing of %s already complete (%d models).", crawl_id, run.models_landed)
+            return ListingResult()
+        logger.info("Listing %s from page %d (%s)", crawl_id, run.pages_landed + 1, run.next_url)
+        with _progress(show_progress) as progress:
+            bar = progress.add_task("listing", total=None, rate="") if progress else None
+            started = time.perf_counter()
+
+            def on_page(page_number: int, count: int, landed: int) -> None:
+                logger.info("page %d: %d models landed (%d in this crawl)", page_number, count, landed)
+                if progress is not None:
+                    rate = (landed - run.models_landed) / max(time.perf_counter() - started, 1e-9)
+                    progress.update(bar, completed=landed, rate=f"{rate:,.0f} models/s")
+
+            result = crawl_listing(con, client, run, limit=limit, on_page=on_page)
+        logger.info(
+            "Listing done: %d pages, %d models in %.1f s%s",
+            result.pages,
+            result.models,
+            result.seconds,
+            " (stopped at the previous watermark)" if result.stopped_at_watermark else "",
+        )
+        return result
+    finally:
+        con.close()
+
+
+@task(
+    name="fetch-cards",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_retry_unless_client_error,
+    cache_policy=NO_CACHE,
+)
+def fetch_cards_task(
+    raw_db: Path, client: HubClient, crawl_id: str, concurrency: int, show_progress: bool
+) -> dict[str, int]:
+    """Fetch the cards of the crawl's new or changed models with bounded concurrency."""
+    logger = get_run_logger()
+    con = landing.connect(raw_db)
+    try:
+        with _progress(show_progress) as progress:
+            bar = progress.add_task("cards", total=None, rate="") if progress else None
+            started = time.perf_counter()
+
+            def on_progress(done: int, total: int) -> None:
+                if progress is not None:
+                    rate = done / max(time.perf_counter() - started, 1e-9)
+                    progress.update(bar, completed=done, total=total, rate=f"{rate:,.0f} cards/s")
+                if done % 1000 == 0 or done == total:
+                    logger.info("cards: %d/%d fetched", done, total)
+
+            outcomes = fetch_cards(con, client, crawl_id, concurrency=concurrency, on_progress=on_progress)
+        logger.info("Cards fetched: %s", dict(outcomes) or "none needed")
+        return dict(outcomes)
+    finally:
+        con.close()
+
+
+def run_crawl(
+    *,
+    mode: CrawlMode = "full",
+    endpoint: str | None = None,
+    cards: bool = True,
+    limit: int | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    card_concurrency: int = 8,
+    overlap_minutes: float = DEFAULT_OVERLAP.total_seconds() / 60,
+    token: str | bool | None = None,
+    client: HubClient | None = None,
+    show_progress: bool | None = None,
+    task_retries: int | None = None,
+) -> CrawlSummary:
+    """A whole crawl (listing, then cards), resuming an unfinished one. The body of the ``crawl-hub`` flow.
+
+    ``task_retries`` overrides how often Prefect re-runs a failed listing or cards task (each
+    re-run resumes from the checkpoint); the client's own per-request retries come first.
+    """
+    raw_db = paths(data_dir).raw_db
+    client = client or HubClient(resolve_endpoint(endpoint), token=token)
+    show = _show_progress() if show_progress is None else show_progress
+    con = landing.connect(raw_db)
+    try:
+        run, resumed = open_crawl(con, client, mode=mode, overlap=dt.timedelta(minutes=overlap_minutes))
+    finally:
+        con.close()
+    summary = CrawlSummary(crawl_id=run.crawl_id, mode=mode, endpoint=client.endpoint, resumed=resumed)
+    listing_task, cards_task = crawl_listing_task, fetch_cards_task
+    if task_retries is not None:
+        listing_task = crawl_listing_task.with_options(retries=task_retries)
+        cards_task = fetch_cards_task.with_options(retries=task_retries)
+    listing = listing_task(raw_db, client, run.crawl_id, limit, show)
+    summary.pages, summary.models, summary.listing_seconds = listing.pages, listing.models, listing.seconds
+    if cards:
+        started = time.perf_counter()
+        summary.cards = cards_task(raw_db, client, run.crawl_id, card_concurrency, show)
+        summary.cards_seconds = time.perf_counter() - started
+    con = landing.connect(raw_db)
+    try:
+        landing.finish_run(con, run.crawl_id)
+        summary.models_total = landing.get_run(con, run.crawl_id).models_landed
+    finally:
+        con.close()
+    stats = client.stats
+    summary.requests, summary.retries, summary.throttled_429 = stats.requests, stats.retries, stats.throttled_429
+    summary.rate_limit_wait_seconds = round(stats.rate_limit_wait_seconds, 3)
+    summary.pacing_wait_seconds = round(stats.pacing_wait_seconds, 3)
+    return summary
+
+
+@flow(name="crawl-hub", log_prints=True)
+def crawl_flow(
+    mode: CrawlMode = "full",
+    endpoint: str | None = None,
+    cards: bool = True,
+    limit: int | None = None,
+    data_dir: str | None = None,
+    card_concurrency: int = 8,
+    overlap_minutes: float = 120,
+) -> dict:
+    """Crawl Hugging Face Hub model metadata and cards into the raw landing (``<data dir>/raw.duckdb``).
+
+    ``full`` pages through every model, newest first; ``incremental`` pages through the most
+    recently modified models and stops at the previous successful crawl's watermark minus
+    ``overlap_minutes``. Cards are fetched for new models and models whose ``sha`` changed.
+    An interrupted crawl of the same mode and endpoint is resumed from its saved cursor.
+    """
+    summary = run_crawl(
+        mode=mode,
+        endpoint=endpoint,
+        cards=cards,
+        limit=limit,
+        data_dir=data_dir,
+        card_concurrency=card_concurrency,
+        overlap_minutes=overlap_minutes,
+    )
+    print(
+        f"Crawl {summary.crawl_id} ({summary.mode}{', resumed' if summary.resumed else ''}): "
+        f"{summary.models:,} models on {summary.pages} pages in {summary.listing_seconds:.1f} s; "
+        f"cards {summary.cards or 'skipped'}; {summary.models_total:,} models in this crawl"
+    )
+    return summary.as_dict()
+
+
+__all__ = [
+    "CrawlSummary",
+    "HubCrawlError",
+    "crawl_flow",
+    "crawl_listing",
+    "fetch_cards",
+    "open_crawl",
+    "run_crawl",
+]

@@ -1,0 +1,321 @@
+"""The one choke point between hubgenome and a Hub endpoint: HTTP, pacing, retries, error mapping.
+
+Everything that talks to the Hub goes through :class:`HubClient`. It uses ``huggingface_hub``'s own
+HTTP session, headers (``build_hf_headers``: ``HF_TOKEN`` honoured, never logged) and error types
+(``hf_raise_for_status``), and adds what a crawl of millions of objects needs on top:
+
+* pacing from the Hub's ``RateLimit`` / ``RateLimit-Policy`` headers, so a crawl slows down before it
+  is refused rather than after;
+* waiting as told on 429 (``Retry-After`` or ``t=``), on every request, the first page included;
+* retries with exponential backoff and full jitter on 5xx, dropped connections and malformed bodies;
+* listing pages returned with their ``Link: rel="next"`` cursor, so callers can checkpoint it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
+
+import httpx2
+import orjson
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+)
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
+
+from flows import __version__
+from flows.errors import HubCrawlError, MalformedResponseError, RateLimitedError
+from flows.landing import CardFetch
+
+logger = logging.getLogger(__name__)
+
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_TRANSPORT_ERRORS = (httpx2.TransportError,)
+
+
+def _bucket_for(url: str) -> str:
+    """The Hub's rate-limit bucket of a URL: ``api`` for /api/..., ``resolvers`` for file downloads."""
+    return "api" if "/api/" in url else "resolvers"
+
+
+@dataclass
+class _BucketState:
+    remaining: int | None = None  # our conservative estimate of requests left in this window
+    quota: int | None = None
+    window_seconds: float | None = None
+    resets_at: float = 0.0
+    in_flight: int = 0
+
+
+@dataclass
+class ClientStats:
+    """What the client did, for run summaries and tests."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled_429: int = 0
+    rate_limit_wait_seconds: float = 0.0
+    pacing_wait_seconds: float = 0.0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+class RateLimitPacer:
+    """Keeps each rate-limit bucket's request count under its quota, shared by all threads.
+
+    Every Hub answer says how many requests remain in the current fixed window (``r``) and when
+    it resets (``t``). The pacer counts a request against the estimate when it is sent, lowers the
+    estimate to ``r`` minus what is still in flight when an answer comes back (the server may not
+    have counted those yet), and makes callers sleep until the reset once nothing remains: so
+    concurrent card fetchers never overshoot the quota.
+    """
+
+    def __init__(self, *, enabled: bool = True, margin_seconds: float = 0.1) -> None:
+        self.enabled = enabled
+        self.margin_seconds = margin_seconds
+        self._buckets: dict[str, _BucketState] = {}
+        self._lock = threading.Condition()
+
+    def acquire(self, bucket: str) -> float:
+        """Wait, if needed, until one request may go out on ``bucket``; returns the seconds waited."""
+        waited = 0.0
+        with self._lock:
+            state = self._buckets.setdefault(bucket, _BucketState())
+            while self.enabled and state.remaining is not None and state.remaining <= 0:
+                now = time.monotonic()
+                if now >= state.resets_at:
+                    # A new window: trust the published quota, or let one probe learn the new figures.
+                    state.remaining = state.quota if state.quota else 1
+                    if state.window_seconds:
+                        state.resets_at = now + state.window_seconds
+                    break
+                self._lock.wait(timeout=state.resets_at - now)
+                waited += time.monotonic() - now
+            if state.remaining is not None:
+                state.remaining -= 1
+            state.in_flight += 1
+        return waited
+
+    def release(self, bucket: str, headers: Mapping[str, str] | None) -> None:
+        """Record a finished request and the figures its answer carried."""
+        with self._lock:
+            state = self._buckets.setdefault(bucket, _BucketState())
+            state.in_flight = max(0, state.in_flight - 1)
+            info = parse_ratelimit_headers(headers) if headers is not None else None
+            if info is not None:
+                resets_at = time.monotonic() + info.reset_in_seconds + self.margin_seconds
+                observed = info.remaining - state.in_flight
+                if state.remaining is None or resets_at > state.resets_at + 0.5:
+                    # A later window than the one we knew (``t`` is whole seconds, hence the slack).
+                    state.remaining = observed
+                    state.resets_at = resets_at
+                elif resets_at >= state.resets_at - 1.0:
+                    state.remaining = min(state.remaining, observed)
+                # else: a late answer from a window that is already over; it says nothing about this one.
+                state.quota = info.limit or state.quota
+                state.window_seconds = info.window_seconds or state.window_seconds
+            self._lock.notify_all()
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """One page of a listing: its objects, where it came from and the cursor to the next one."""
+
+    url: str
+    items: list[dict]
+    next_url: str | None
+
+
+class HubClient:
+    """A paced, retrying client for one Hub endpoint.
+
+    Parameters
+    ----------
+    endpoint
+        Base URL, e.g. ``https://huggingface.co`` or a local server's ``http://127.0.0.1:8765``.
+    token
+        A Hub token; ``None`` lets ``huggingface_hub`` find ``HF_TOKEN`` or the saved login.
+    max_retries
+        Retries per request for 5xx answers, dropped connections and malformed bodies.
+    max_rate_limit_waits
+        How many 429 answers in a row a single request accepts before giving up.
+    backoff_base, backoff_cap
+        Exponential backoff with full jitter: ``uniform(0, min(cap, base * 2**attempt))``.
+    pacing
+        Read the ``RateLimit`` headers and slow down before a 429 happens.
+    sleep
+        Injected for tests.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        token: str | bool | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 6,
+        max_rate_limit_waits: int = 50,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        pacing: bool = True,
+        seed: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_rate_limit_waits = max_rate_limit_waits
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.pacer = RateLimitPacer(enabled=pacing)
+        self.stats = ClientStats()
+        self._stats_lock = threading.Lock()
+        self._sleep = sleep
+        self._random = random.Random(seed)
+        # Built once: the token stays inside this dict and is never logged or stored.
+        self._headers = build_hf_headers(token=token, library_name="hubgenome", library_version=__version__)
+
+    # -- the choke point ---------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        return self._random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+
+    def _count(self, **increments: float) -> None:
+        with self._stats_lock:
+            for name, value in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + value)
+
+    def request(self, url: str, *, params: Iterable[tuple[str, str]] | None = None) -> httpx2.Response:
+        """GET ``url`` with pacing and retries; returns the final response (4xx included, unraised).
+
+        Raises
+        ------
+        RateLimitedError
+            After ``max_rate_limit_waits`` consecutive 429 answers.
+        HubCrawlError
+            When 5xx answers or dropped connections outlast ``max_retries``.
+        """
+        bucket = _bucket_for(url)
+        failures = 0
+        throttles = 0
+        session = get_session()
+        while True:
+            waited = self.pacer.acquire(bucket)
+            if waited > 0.001:
+                self._count(pacing_wait_seconds=waited)
+            response: httpx2.Response | None = None
+            try:
+                response = session.get(
+                    url, params=list(params) if params else None, headers=self._headers, timeout=self.timeout
+                )
+                response.read()
+            except _TRANSPORT_ERRORS as exc:
+                failure: str = f"{type(exc).__name__}: {exc}"
+            else:
+                failure = ""
+            finally:
+                self.pacer.release(bucket, response.headers if response is not None else None)
+            self._count(requests=1)
+            if response is not None and not failure:
+                with self._stats_lock:
+                    self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
+                if response.status_code == 429:
+                    throttles += 1
+                    wait = self._rate_limit_wait(response)
+                    self._count(throttled_429=1, rate_limit_wait_seconds=wait)
+                    if throttles > self.max_rate_limit_waits:
+                        msg = (
+                            f"{url} answered 429 (rate limited) {throttles} times in a row; "
+                            "wait for the window to reset, use a token with a higher quota, or lower concurrency."
+                        )
+                        raise RateLimitedError(msg, retry_after=wait)
+                    logger.warning("rate limited on %s bucket; waiting %.1f s as told", bucket, wait)
+                    self._sleep(wait)
+                    continue
+                if response.status_code not in _RETRY_STATUSES:
+                    return response
+                failure = f"HTTP {response.status_code}"
+            failures += 1
+            if failures > self.max_retries:
+                msg = f"GET {url} failed {failures} times (last: {failure}); the crawl is resumable, try again later."
+                raise HubCrawlError(msg)
+            delay = self._backoff(failures)
+            self._count(retries=1)
+            logger.info("retrying %s after %s in %.2f s (attempt %d)", url, failure, delay, failures + 1)
+            self._sleep(delay)
+
+    @staticmethod
+    def _rate_limit_wait(response: httpx2.Response) -> float:
+        retry_after = response.headers.get("Retry-After", "").strip()
+        if retry_after.replace(".", "", 1).isdigit():
+            return float(retry_after)
+        info = parse_ratelimit_headers(response.headers)
+        if info is not None:
+            return float(max(info.reset_in_seconds, 1))
+        return 5.0
+
+    # -- listings ------------------------------------------------------------------------------------
+
+    def listing_url(self, *, sort: str, expand: Iterable[str] = (), limit: int = 1000, **filters: str) -> str:
+        """The first-page URL of ``/api/models`` for a sort key (always descending, as the Hub sorts)."""
+        params: list[tuple[str, str]] = [("sort", sort), ("direction", "-1"), ("limit", str(limit))]
+        params += [(key, value) for key, value in filters.items() if value is not None]
+        params += [("expand[]", prop) for prop in expand]
+        return f"{self.endpoint}/api/models?{urlencode(params)}"
+
+    def get_page(self, url: str) -> ListingPage:
+        """Fetch one listing page; malformed bodies are retried, then raise :class:`MalformedResponseError`."""
+        for attempt in range(self.max_retries + 1):
+            response = self.request(url)
+            hf_raise_for_status(response)
+            try:
+                items = orjson.loads(response.content)
+            except orjson.JSONDecodeError as exc:
+                problem = f"body is not valid JSON ({exc})"
+            else:
+                if isinstance(items, list) and all(isinstance(item, dict) and "id" in item for item in items):
+                    next_url = response.links.get("next", {}).get("url")
+                    return ListingPage(url=url, items=items, next_url=next_url)
+                problem = "body is not a list of model objects"
+            self._count(retries=1)
+            logger.warning("malformed listing page %s: %s (attempt %d)", url, problem, attempt + 1)
+            self._sleep(self._backoff(attempt))
+        msg = f"{url} kept answering a malformed page ({problem}); the crawl stopped at this page and is resumable."
+        raise MalformedResponseError(msg)
+
+    # -- cards ---------------------------------------------------------------------------------------
+
+    def card_url(self, model_id: str, revision: str | None = None) -> str:
+        # Not ``hf_hub_url``: it validates ids against today's rules, which older repos (ids over
+        # 96 characters, say) do not meet, and those cards still exist.
+        return f"{self.endpoint}/{quote(model_id, safe='/')}/resolve/{quote(revision or 'main', safe='')}/README.md"
+
+    def fetch_card(self, model_id: str, sha: str | None = None) -> CardFetch:
+        """Fetch a model's README.md and classify the outcome; never raises for a per-model failure."""
+        url = self.card_url(model_id, sha)
+        try:
+            response = self.request(url)
+            hf_raise_for_status(response)
+            text = response.content.decode("utf-8")
+        except GatedRepoError as exc:
+            return CardFetch(model_id, sha, "gated", exc.response.status_code, None, "GatedRepo")
+        except RemoteEntryNotFoundError as exc:
+            return CardFetch(model_id, sha, "missing", exc.response.status_code, None, "EntryNotFound")
+        except RepositoryNotFoundError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            return CardFetch(model_id, sha, "missing", status, None, "RepoNotFound")
+        except HfHubHTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            return CardFetch(model_id, sha, "error", status, None, str(exc).splitlines()[0][:500])
+        except UnicodeDecodeError as exc:
+            return CardFetch(model_id, sha, "error", 200, None, f"README.md is not UTF-8: {exc}")
+        except HubCrawlError as exc:
+            return CardFetch(model_id, sha, "error", None, None, str(exc)[:500])
+        return CardFetch(model_id, sha, "ok", response.status_code, text)

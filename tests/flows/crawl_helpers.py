@@ -1,0 +1,126 @@
+"""Helpers shared by the crawler tests: corpora written in code, and reading what a crawl landed."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from flows.crawl import CrawlSummary, run_crawl
+from flows.hub_client import HubClient
+
+
+def write_jsonl_gz(path: Path, rows: Iterable[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb") as handle:
+        for row in rows:
+            handle.write(orjson.dumps(row) + b"\n")
+
+
+def read_jsonl_gz(paths: Iterable[Path]) -> list[dict]:
+    rows: list[dict] = []
+    for path in sorted(paths):
+        with gzip.open(path, "rb") as handle:
+            rows.extend(orjson.loads(line) for line in handle if line.strip())
+    return rows
+
+
+def corpus_models(corpus: Path) -> list[dict]:
+    return read_jsonl_gz(corpus.glob("models-*.jsonl.gz"))
+
+
+def corpus_cards(corpus: Path) -> dict[str, str]:
+    return {row["id"]: row["readme"] for row in read_jsonl_gz(corpus.glob("cards-*.jsonl.gz"))}
+
+
+def slice_corpus(source: Path, target: Path, *, models: int) -> list[str]:
+    """Copy the first ``models`` objects of a corpus (and their details) into ``target``."""
+    with gzip.open(sorted(source.glob("models-*.jsonl.gz"))[0], "rb") as handle:
+        rows = [orjson.loads(line) for line in itertools.islice(handle, models)]
+    write_jsonl_gz(target / "models-00.jsonl.gz", rows)
+    return [row["id"] for row in rows]
+
+
+def tiny_model(model_id: str, *, created: str, modified: str | None = None, **extra) -> dict:
+    model = {
+        "_id": f"{abs(hash(model_id)) % 16**24:024x}",
+        "id": model_id,
+        "modelId": model_id,
+        "author": model_id.split("/")[0],
+        "sha": f"{abs(hash(model_id + (modified or created))) % 16**40:040x}",
+        "createdAt": created,
+        "lastModified": modified or created,
+        "private": False,
+        "gated": False,
+        "disabled": False,
+        "downloads": 10,
+        "likes": 1,
+        "tags": ["transformers", "license:mit"],
+        "pipeline_tag": "text-generation",
+        "library_name": "transformers",
+    }
+    model.update(extra)
+    return model
+
+
+def fast_client(endpoint: str, **options) -> HubClient:
+    """A client whose backoff is milliseconds, so fault tests run fast."""
+    options.setdefault("backoff_base", 0.01)
+    options.setdefault("backoff_cap", 0.05)
+    return HubClient(endpoint, **options)
+
+
+def crawl(
+    endpoint: str,
+    data_dir: Path,
+    *,
+    mode: str = "full",
+    cards: bool = True,
+    limit: int | None = None,
+    card_concurrency: int = 8,
+    task_retries: int | None = None,
+    **client_options,
+) -> CrawlSummary:
+    return run_crawl(
+        mode=mode,
+        endpoint=endpoint,
+        data_dir=data_dir,
+        cards=cards,
+        limit=limit,
+        card_concurrency=card_concurrency,
+        task_retries=task_retries,
+        client=fast_client(endpoint, **client_options),
+        show_progress=False,
+    )
+
+
+def landed_model_ids(data_dir: Path, crawl_id: str) -> list[str]:
+    with duckdb.connect(str(data_dir / "raw.duckdb"), read_only=True) as con:
+        return [
+            row[0] for row in con.execute("select model_id from raw_models where crawl_id = ?", [crawl_id]).fetchall()
+        ]
+
+
+def landed_cards(data_dir: Path, crawl_id: str | None = None) -> dict[str, tuple[str, int | None, str | None]]:
+    """model id → (status, HTTP status, text) of the newest fetch."""
+    with duckdb.connect(str(data_dir / "raw.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            """
+            select model_id, status, http_status, card_text from raw_cards
+            where ? is null or crawl_id = ?
+            qualify row_number() over (partition by model_id order by fetched_at desc) = 1
+            """,
+            [crawl_id, crawl_id],
+        ).fetchall()
+    return {model_id: (status, http_status, text) for model_id, status, http_status, text in rows}
+
+
+def crawl_runs(data_dir: Path) -> list[dict]:
+    with duckdb.connect(str(data_dir / "raw.duckdb"), read_only=True) as con:
+        cursor = con.execute("select * from crawl_runs order by started_at")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
