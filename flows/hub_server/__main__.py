@@ -1,0 +1,63 @@
+"""``python -m flows.hub_server``: run the local Hub as its own process (scripts, benchmarks).
+
+Prints the URL alone on the first line of stdout once listening; everything else goes to stderr.
+Exit status 2 with a one-line reason on a bad corpus or option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flows.errors import HubgenomeError
+from flows.hub_server import serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.hub_server",
+        description="Serve a corpus folder (shared/hubdata layout) as a local Hugging Face Hub.",
+    )
+    parser.add_argument("--corpus", required=True, help="corpus folder with models-NN.jsonl.gz files")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: a free port)")
+    parser.add_argument("--api-quota", type=int, default=None, help="requests per window on /api (default unlimited)")
+    parser.add_argument(
+        "--resolver-quota", type=int, default=None, help="requests per window on file resolvers (default unlimited)"
+    )
+    parser.add_argument("--window-seconds", type=float, default=300.0, help="rate-limit window (default 300)")
+    parser.add_argument(
+        "--faults",
+        default=None,
+        help="fault spec, e.g. 'status=0.1:503;slow=0.02:1.5;drop=0.01;truncate=0.02;first_page_429=1;seed=7'",
+    )
+    parser.add_argument("--gated-status", type=int, choices=(401, 403), default=401, help="status for gated cards")
+    parser.add_argument("--serve-gated-cards", action="store_true", help="serve gated models' cards anyway")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options and serve until interrupted; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        serve(
+            args.corpus,
+            host=args.host,
+            port=args.port,
+            api_quota=args.api_quota,
+            resolver_quota=args.resolver_quota,
+            window_seconds=args.window_seconds,
+            faults=args.faults,
+            gated_status=args.gated_status,
+            serve_gated_cards=args.serve_gated_cards,
+        )
+    except (HubgenomeError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
