@@ -1,0 +1,263 @@
+"""Build the dbt warehouse into a new DuckDB file and publish it atomically.
+
+Why a new file: readers (the app, SQL users) hold ``warehouse.duckdb`` open read-only. The build
+writes ``warehouse.duckdb.building-<id>`` beside it, runs ``dbt build`` (seeds, models, tests)
+in-process with the raw landing attached read-only, and only when every node succeeded moves the
+new file over the old one with :func:`os.replace`. On Linux the rename swaps the directory entry
+only: a reader that opened the old file keeps reading the old inode until it closes. A failed
+build deletes its file and leaves the published warehouse untouched.
+
+dbt's ``target/`` and ``logs/`` go under ``<data dir>/dbt/`` so the repository stays clean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from prefect import flow
+
+from flows.errors import HubgenomeError
+from flows.settings import paths
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+
+#: dbt node statuses that count as success.
+_OK_STATUSES = frozenset({"success", "pass", "warn"})
+
+
+class WarehouseBuildError(HubgenomeError):
+    """The warehouse build failed; the previously published warehouse was left in place."""
+
+    def __init__(self, message: str, failed_nodes: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.failed_nodes = failed_nodes or []
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What one successful build produced."""
+
+    warehouse: Path
+    raw_db: Path
+    build_id: str
+    elapsed_seconds: float
+    models_built: int
+    tests_passed: int
+    seeds_loaded: int
+    run_results: Path
+    node_timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _NodeOutcome:
+    unique_id: str
+    resource_type: str
+    status: str
+    message: str | None
+    seconds: float
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _remove_database_files(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+
+
+def _release_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one environment (a DuckDB connection with the raw landing attached) per
+    process; as long as it lives, the build file stays open and locked. There is no public API to
+    drop it, so this resets the connection manager's class attribute the way its own
+    ``close_all_connections`` does, closing the connection first.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if environment is not None:
+        environment.close()
+
+
+def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> list[_NodeOutcome]:
+    """Run one dbt command in-process against ``raw_db`` -> ``build_db``; return every node's outcome.
+
+    The outcomes come from ``run_results.json`` (falling back to the runner's result object when dbt
+    failed before writing it).
+    """
+    from dbt.cli.main import dbtRunner
+
+    target_path = dbt_dir / "target"
+    log_path = dbt_dir / "logs"
+    env = {
+        "HUBGENOME_RAW_DB": str(raw_db),
+        "HUBGENOME_BUILD_DB": str(build_db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    run_results = target_path / "run_results.json"
+    run_results.unlink(missing_ok=True)
+    with _environment(env):
+        result = dbtRunner().invoke(
+            [
+                *args,
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(target_path),
+                "--log-path",
+                str(log_path),
+                "--no-use-colors",
+            ]
+        )
+    _release_dbt_duckdb()
+    if run_results.exists():
+        payload = json.loads(run_results.read_text())
+        return [
+            _NodeOutcome(
+                unique_id=item["unique_id"],
+                resource_type=item["unique_id"].split(".", 1)[0],
+                status=item["status"],
+                message=item.get("message"),
+                seconds=float(item.get("execution_time") or 0.0),
+            )
+            for item in payload["results"]
+        ]
+    if result.exception is not None or not result.success:
+        detail = result.exception or "dbt reported failure without results"
+        msg = f"dbt {' '.join(args)} failed before running any node: {detail}"
+        raise WarehouseBuildError(msg)
+    return []
+
+
+def _check_standalone(build_db: Path) -> None:
+    """Checkpoint the new file and make sure it opens on its own, without the raw landing."""
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("checkpoint")
+        attached = {row[0] for row in con.execute("select database_name from duckdb_databases()").fetchall()}
+        views = con.execute("select count(*) from duckdb_views() where not internal and sql ilike '%raw.%'").fetchone()[
+            0
+        ]
+    if "raw" in attached or views:
+        msg = f"The built warehouse {build_db} still refers to the raw landing; refusing to publish it."
+        raise WarehouseBuildError(msg)
+
+
+def build_warehouse(
+    data_dir: Path | None = None,
+    *,
+    raw_db: Path | None = None,
+    warehouse: Path | None = None,
+    before_publish: Callable[[Path], None] | None = None,
+) -> BuildResult:
+    """Build the warehouse from the raw landing and publish it atomically.
+
+    Parameters
+    ----------
+    data_dir
+        The data directory (default: ``HUBGENOME_DATA_DIR`` or ``./data``).
+    raw_db
+        The raw landing (default ``<data dir>/raw.duckdb``).
+    warehouse
+        Where to publish (default ``<data dir>/warehouse.duckdb``).
+    before_publish
+        Called with the path of the freshly built file after every dbt test passed and before it
+        is published (the analytics step writes its tables there); if it raises, nothing is published.
+
+    Raises
+    ------
+    WarehouseBuildError
+        When any seed, model or test failed; the message names the failed nodes. The previously
+        published warehouse is untouched and the half-built file is deleted.
+
+    Examples
+    --------
+    >>> result = build_warehouse(Path("data"))  # doctest: +SKIP
+    >>> result.warehouse.name
+    'warehouse.duckdb'
+    """
+    data_paths = paths(data_dir)
+    raw_db = Path(raw_db or data_paths.raw_db).resolve()
+    warehouse = Path(warehouse or data_paths.warehouse_db).resolve()
+    if not raw_db.exists():
+        msg = f"No raw landing at {raw_db}: run `hubgenome crawl` (or `hubgenome demo`) first."
+        raise WarehouseBuildError(msg)
+    build_id = uuid.uuid4().hex[:8]
+    build_db = warehouse.with_name(f"{warehouse.name}.building-{build_id}")
+    dbt_dir = data_paths.data_dir / "dbt"
+    started = time.perf_counter()
+    print(f"Building warehouse from {raw_db} into {build_db.name}")
+    try:
+        outcomes = run_dbt(["build"], raw_db=raw_db, build_db=build_db, dbt_dir=dbt_dir)
+        failed = [o for o in outcomes if o.status not in _OK_STATUSES]
+        if failed or not outcomes:
+            names = ", ".join(f"{o.unique_id} ({o.status})" for o in failed) or "no node ran"
+            first = next((o.message for o in failed if o.message), "")
+            msg = (
+                f"Warehouse build failed: {names}. {first} The published warehouse {warehouse} was "
+                f"left untouched; see {dbt_dir / 'logs' / 'dbt.log'} and fix the failing models or data."
+            )
+            raise WarehouseBuildError(msg, [o.unique_id for o in failed])
+        if before_publish is not None:
+            before_publish(build_db)
+        _check_standalone(build_db)
+        os.replace(build_db, warehouse)
+    except BaseException:
+        _remove_database_files(build_db)
+        raise
+    elapsed = time.perf_counter() - started
+    result = BuildResult(
+        warehouse=warehouse,
+        raw_db=raw_db,
+        build_id=build_id,
+        elapsed_seconds=elapsed,
+        models_built=sum(o.resource_type == "model" for o in outcomes),
+        tests_passed=sum(o.resource_type == "test" for o in outcomes),
+        seeds_loaded=sum(o.resource_type == "seed" for o in outcomes),
+        run_results=dbt_dir / "target" / "run_results.json",
+        node_timings={o.unique_id: o.seconds for o in outcomes},
+    )
+    print(
+        f"Published {warehouse} in {elapsed:.1f} s: {result.models_built} models, "
+        f"{result.tests_passed} tests, {result.seeds_loaded} seeds"
+    )
+    return result
+
+
+@flow(name="build-warehouse", log_prints=True)
+def build_flow(
+    data_dir: str | None = None,
+    raw_db: str | None = None,
+    warehouse: str | None = None,
+) -> BuildResult:
+    """Build the dbt warehouse from the raw landing and publish it atomically if every test passed."""
+    return build_warehouse(
+        Path(data_dir) if data_dir else None,
+        raw_db=Path(raw_db) if raw_db else None,
+        warehouse=Path(warehouse) if warehouse else None,
+    )

@@ -1,0 +1,63 @@
+"""Atomic publish: a failed build leaves the published warehouse and its open readers untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.build import WarehouseBuildError
+from flows.errors import HubgenomeError
+from tests.dbt.conftest import build, land_crawl, model, tiny_models
+
+
+def test_failed_build_keeps_previous_warehouse(tmp_path: Path) -> None:
+    raw_db = tmp_path / "raw.duckdb"
+    land_crawl(raw_db, tiny_models())
+    published = build(tmp_path, raw_db).warehouse
+    inode = published.stat().st_ino
+    reader = duckdb.connect(str(published), read_only=True)  # a dashboard holding the file open
+    try:
+        assert reader.execute("select count(*) from dim_models").fetchone()[0] == 12
+        # A card row with an unknown status breaks a source test: the build must fail.
+        with duckdb.connect(str(raw_db)) as con:
+            con.execute("insert into raw_cards values ('x', 'org/base', now(), null, 'bogus', 0, null, null, null)")
+        land_crawl(raw_db, [model("new/model")])
+        with pytest.raises(WarehouseBuildError) as failure:
+            build(tmp_path, raw_db)
+        assert isinstance(failure.value, HubgenomeError)
+        assert "accepted_values" in str(failure.value)
+        assert any("raw_cards" in node for node in failure.value.failed_nodes)
+        assert published.stat().st_ino == inode
+        assert reader.execute("select count(*) from dim_models").fetchone()[0] == 12
+        assert not list(tmp_path.glob("warehouse.duckdb.building-*"))
+    finally:
+        reader.close()
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from dim_models").fetchone()[0] == 12
+
+
+def test_publish_swaps_file_under_open_reader(tmp_path: Path) -> None:
+    raw_db = tmp_path / "raw.duckdb"
+    land_crawl(raw_db, tiny_models())
+    published = build(tmp_path, raw_db).warehouse
+    reader = duckdb.connect(str(published), read_only=True)
+    try:
+        land_crawl(raw_db, [model("new/model")], mode="incremental")
+        build(tmp_path, raw_db)
+        # The old reader still reads the old inode; a new connection sees the new build.
+        assert reader.execute("select count(*) from dim_models").fetchone()[0] == 12
+    finally:
+        reader.close()
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from dim_models").fetchone()[0] == 13
+        databases = {row[0] for row in con.execute("select database_name from duckdb_databases()").fetchall()}
+        assert "raw" not in databases
+    # dbt's target and logs stay under the data dir.
+    assert (tmp_path / "dbt" / "target" / "run_results.json").exists()
+
+
+def test_missing_landing_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseBuildError, match="hubgenome crawl"):
+        build(tmp_path, tmp_path / "nope.duckdb")
