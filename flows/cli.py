@@ -120,6 +120,28 @@ def crawl(
 
 
 @app.command()
+def build() -> None:
+    """Build the warehouse from the raw landing (dbt build + tests) and publish it atomically.
+
+    The new warehouse replaces <data dir>/warehouse.duckdb only if every dbt test passed; on any
+    failure the previously published warehouse stays in place, and open readers are never disturbed.
+    """
+    from flows.build import build_flow
+
+    result = build_flow(data_dir=os.environ["HUBGENOME_DATA_DIR"])
+    _print_summary(
+        "warehouse published",
+        {
+            "warehouse": str(result.warehouse),
+            "models built": result.models_built,
+            "tests passed": result.tests_passed,
+            "seeds loaded": result.seeds_loaded,
+            "seconds": result.elapsed_seconds,
+        },
+    )
+
+
+@app.command()
 def demo(
     models: Annotated[int, typer.Option(help="How many synthetic models to generate.")] = 3000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic Hub.")] = 20250712,
