@@ -73,8 +73,15 @@ def serve_hub(
     window_seconds: Annotated[float, typer.Option(help="Length of a rate-limit window, as on the Hub.")] = 300.0,
     faults: Annotated[
         str | None,
-        typer.Option(help="Fault injection spec, e.g. 'status=0.1:503;drop=0.01;truncate=0.02;seed=7'."),
+        typer.Option(
+            help="Seeded fault injection, e.g. 'status=0.1:503;slow=0.02:1.5;drop=0.01;truncate=0.02;seed=7' "
+            "(grammar: flows/hub_server/_faults.py)."
+        ),
     ] = None,
+    gated_status: Annotated[int, typer.Option(help="401 or 403 for gated models' cards.")] = 401,
+    serve_gated_cards: Annotated[
+        bool, typer.Option(help="Serve gated models' cards, as for a token with access.")
+    ] = False,
 ) -> None:
     """Serve a corpus folder as a local Hugging Face Hub (listing, model info, README resolver)."""
     from flows.hub_server import serve
@@ -87,6 +94,8 @@ def serve_hub(
         resolver_quota=resolver_quota,
         window_seconds=window_seconds,
         faults=faults,
+        gated_status=gated_status,
+        serve_gated_cards=serve_gated_cards,
     )
 
 

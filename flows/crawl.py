@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from flows import landing
-from flows.errors import ConfigurationError, HubCrawlError
+from flows.errors import ConfigurationError, HubCrawlError, HubRequestError
 from flows.hub_client import HubClient, ListingPage
 from flows.settings import CRAWL_EXPAND, paths, resolve_endpoint
 
@@ -276,15 +276,10 @@ def _show_progress() -> bool:
 
 def _retry_unless_client_error(task, task_run, state) -> bool:
     """Retry network trouble, never our own mistakes: a configuration error or a 4xx answer."""
-    from huggingface_hub.errors import HfHubHTTPError
-
     try:
         state.result()
-    except ConfigurationError:
+    except (ConfigurationError, HubRequestError):
         return False
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        return status is None or status >= 500 or status == 429
     except Exception:
         return True
     return True

@@ -19,6 +19,14 @@ class RateLimitedError(HubCrawlError):
         self.retry_after = retry_after
 
 
+class HubRequestError(HubCrawlError):
+    """The Hub refused a listing request (4xx other than 429): retrying the same request will not help."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
 class MalformedResponseError(HubCrawlError):
     """The Hub answered 200 with a body that is not the JSON it promised (truncated, HTML, ...)."""
 

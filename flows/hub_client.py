@@ -32,7 +32,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
 
 from flows import __version__
-from flows.errors import HubCrawlError, MalformedResponseError, RateLimitedError
+from flows.errors import HubCrawlError, HubRequestError, MalformedResponseError, RateLimitedError
 from flows.landing import CardFetch
 
 logger = logging.getLogger(__name__)
@@ -274,7 +274,14 @@ class HubClient:
         """Fetch one listing page; malformed bodies are retried, then raise :class:`MalformedResponseError`."""
         for attempt in range(self.max_retries + 1):
             response = self.request(url)
-            hf_raise_for_status(response)
+            try:
+                hf_raise_for_status(response)
+            except HfHubHTTPError as exc:
+                msg = (
+                    f"{url} answered HTTP {response.status_code}: {str(exc).splitlines()[0]}. "
+                    "Check the endpoint (--endpoint / HF_ENDPOINT) and your token (HF_TOKEN)."
+                )
+                raise HubRequestError(msg, response.status_code) from exc
             try:
                 items = orjson.loads(response.content)
             except orjson.JSONDecodeError as exc:

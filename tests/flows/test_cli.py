@@ -1,0 +1,46 @@
+"""The ``hubgenome`` command: every command listed, known failures reported without a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from flows.hub_server import LocalHub
+from tests.flows.crawl_helpers import tiny_model, write_jsonl_gz
+
+
+def _hubgenome(*args: str, env_extra: dict[str, str] | None = None, timeout: float = 300):
+    import os
+
+    env = dict(os.environ, CI="true", **(env_extra or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def test_help_lists_every_command():
+    result = _hubgenome("--help")
+    assert result.returncode == 0
+    for command in ("serve-hub", "crawl", "build", "demo"):
+        assert command in result.stdout
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_crawl_refused_by_the_endpoint_exits_non_zero_with_a_readable_reason(tmp_path):
+    write_jsonl_gz(tmp_path / "corpus" / "models-00.jsonl.gz", [tiny_model("org/a", created="2024-01-01T00:00:00Z")])
+    with LocalHub(tmp_path / "corpus") as hub:
+        # A path prefix the server does not know: every listing request answers 404.
+        result = _hubgenome(
+            "--data-dir", str(tmp_path / "data"), "crawl", "--endpoint", f"{hub.url}/not-a-hub", "--no-cards"
+        )
+    assert result.returncode == 1
+    assert "error:" in result.stderr and "HTTP 404" in result.stderr
+    assert "Traceback" not in result.stderr.split("error:")[-1]
+
+
+def test_build_without_a_landing_says_what_to_do(tmp_path):
+    result = _hubgenome("--data-dir", str(tmp_path), "build")
+    assert result.returncode == 1
+    assert "run `hubgenome crawl`" in result.stderr
