@@ -285,14 +285,17 @@ def _retry_unless_client_error(task, task_run, state) -> bool:
     return True
 
 
-@task(
-    name="crawl-listing",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_retry_unless_client_error,
-    cache_policy=NO_CACHE,
-)
+#: Options of every task that talks to the Hub: exponential backoff with jitter, no retry on 4xx,
+#: no result caching (the landing is the state; a task re-run resumes from its checkpoint).
+NETWORK_TASK_OPTIONS: dict = {
+    "retry_delay_seconds": exponential_backoff(backoff_factor=10),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": _retry_unless_client_error,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="crawl-listing", retries=3, **NETWORK_TASK_OPTIONS)
 def crawl_listing_task(
     raw_db: Path, client: HubClient, crawl_id: str, limit: int | None, show_progress: bool
 ) -> ListingResult:
@@ -329,14 +332,7 @@ def crawl_listing_task(
         con.close()
 
 
-@task(
-    name="fetch-cards",
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_retry_unless_client_error,
-    cache_policy=NO_CACHE,
-)
+@task(name="fetch-cards", retries=2, **NETWORK_TASK_OPTIONS)
 def fetch_cards_task(
     raw_db: Path, client: HubClient, crawl_id: str, concurrency: int, show_progress: bool
 ) -> dict[str, int]:
