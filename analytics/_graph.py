@@ -265,3 +265,59 @@ def descendants(
         frontier = children
     reached = np.flatnonzero(distance > 0)
     return reached, origin[reached], distance[reached]
+
+
+def edge_subgraph(graph: Digraph, mask: np.ndarray) -> Digraph:
+    """The same nodes (same numbering) with only the edges where ``mask`` is true.
+
+    Lets one :func:`build_digraph` over every edge serve every analysis: the relation-filtered graphs
+    of the paper (``G_nomerges``, ``G_finetune``, finetune + adapter) are masks over it, which costs
+    two integer sorts instead of re-mapping millions of string ids.
+
+    Examples
+    --------
+    >>> edges = pl.DataFrame({"child_model_id": ["b", "c"], "parent_model_id": ["a", "a"],
+    ...                       "relation": ["finetune", "merge"]})
+    >>> graph = build_digraph(edges)
+    >>> edge_subgraph(graph, graph.relation != "merge").n_edges
+    1
+    """
+    keep = np.asarray(mask, dtype=bool)
+    if keep.shape != (graph.n_edges,):
+        msg = f"mask must have one entry per edge ({graph.n_edges}); got shape {keep.shape}."
+        raise ValueError(msg)
+    parent, child = graph.parent[keep], graph.child[keep]
+    out_ptr, out_idx = _csr(parent, child, graph.n_nodes)
+    in_ptr, in_idx = _csr(child, parent, graph.n_nodes)
+    return Digraph(
+        ids=graph.ids,
+        parent=parent,
+        child=child,
+        relation=graph.relation[keep],
+        out_ptr=out_ptr,
+        out_idx=out_idx,
+        in_ptr=in_ptr,
+        in_idx=in_idx,
+    )
+
+
+def relation_mask(
+    graph: Digraph, *, relations: Iterable[str | None] | None = None, exclude_relations: Iterable[str] = ()
+) -> np.ndarray:
+    """Edge mask selecting ``relations`` (``None`` in it keeps untyped edges) minus ``exclude_relations``.
+
+    The same selection as :func:`build_digraph`'s parameters of the same names.
+    """
+    values = graph.relation
+    is_null = np.array([value is None for value in values], dtype=bool)
+    names = np.where(is_null, "", values.astype(object)).astype(str)
+    keep = np.ones(graph.n_edges, dtype=bool)
+    if relations is not None:
+        wanted = list(relations)
+        keep = np.isin(names, [r for r in wanted if r is not None]) & ~is_null
+        if None in wanted:
+            keep |= is_null
+    excluded = list(exclude_relations)
+    if excluded:
+        keep &= is_null | ~np.isin(names, excluded)
+    return keep

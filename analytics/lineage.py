@@ -30,11 +30,17 @@ TYPED_RELATIONS = ("finetune", "adapter", "quantized", "merge")
 
 
 def _graph(
-    edges: pl.DataFrame,
+    edges: pl.DataFrame | None,
     model_ids: Iterable[str] | pl.Series | None,
     include_merges: bool,
     add_missing_parents: bool = False,
+    graph: Digraph | None = None,
 ) -> Digraph:
+    if graph is not None:
+        return graph
+    if edges is None:
+        msg = "pass either an edges frame or a prebuilt graph (graph=...)."
+        raise ValueError(msg)
     return build_digraph(
         edges,
         model_ids,
@@ -73,6 +79,7 @@ def model_families(
     *,
     include_merges: bool = True,
     add_missing_parents: bool = False,
+    graph: Digraph | None = None,
 ) -> pl.DataFrame:
     """The family and generation of every model.
 
@@ -87,6 +94,9 @@ def model_families(
     add_missing_parents
         Add parents absent from ``model_ids`` as nodes (the paper did so only when counting
         components); otherwise their edges are skipped, as in the paper's graph.
+    graph
+        A prebuilt graph (e.g. an :func:`analytics._graph.edge_subgraph` of the full graph) to use
+        instead of building one from ``edges``; the other graph parameters are then ignored.
 
     Returns
     -------
@@ -101,7 +111,7 @@ def model_families(
     >>> model_families(edges, ["a", "b", "c", "d"])["family_id"].to_list()
     ['a', 'a', 'a', 'd']
     """
-    return _family_frame(_graph(edges, model_ids, include_merges, add_missing_parents))
+    return _family_frame(_graph(edges, model_ids, include_merges, add_missing_parents, graph))
 
 
 def family_table(
@@ -110,11 +120,12 @@ def family_table(
     *,
     include_merges: bool = True,
     add_missing_parents: bool = False,
+    graph: Digraph | None = None,
 ) -> pl.DataFrame:
     """One row per family: size, depth, width, roots and edges.
 
     ``depth`` is the longest root-to-leaf path (edges), ``width`` the most members at one generation.
-    Parameters as in :func:`model_families`.
+    Parameters as in :func:`model_families` (``graph``: a prebuilt graph to use instead).
 
     Returns
     -------
@@ -128,8 +139,12 @@ def family_table(
     >>> family_table(edges, ["a", "b", "c", "d"]).rows()
     [('a', 3, 1, 2, 1, 2), ('d', 1, 0, 1, 1, 0)]
     """
-    graph = _graph(edges, model_ids, include_merges, add_missing_parents)
-    nodes = _family_frame(graph)
+    graph = _graph(edges, model_ids, include_merges, add_missing_parents, graph)
+    return family_table_from_nodes(graph, _family_frame(graph))
+
+
+def family_table_from_nodes(graph: Digraph, nodes: pl.DataFrame) -> pl.DataFrame:
+    """:func:`family_table` from a graph and its :func:`model_families` frame (computed once, reused)."""
     per_level = (
         nodes.group_by("family_id", "depth")
         .agg(pl.len().alias("n"))
@@ -268,9 +283,11 @@ def _alpha_mle(n: int, sum_log: float, x_min: int) -> float:
     return float(result.x)
 
 
-def _ks_distance(tail: np.ndarray, alpha: float, x_min: int) -> float:
-    unique, counts = np.unique(tail, return_counts=True)
-    empirical = np.cumsum(counts) / tail.size
+def _ks_distance(
+    tail: np.ndarray, alpha: float, x_min: int, unique_counts: tuple[np.ndarray, np.ndarray] | None = None
+) -> float:
+    unique, counts = unique_counts if unique_counts is not None else np.unique(tail, return_counts=True)
+    empirical = np.cumsum(counts) / counts.sum()
     model = 1.0 - special.zeta(alpha, unique + 1) / special.zeta(alpha, x_min)
     return float(np.max(np.abs(empirical - model)))
 
@@ -316,6 +333,9 @@ def fit_power_law(
         candidates = unique[(data.size - first_position) >= min(min_tail, data.size)]
         if candidates.size == 0:
             candidates = unique[:1]
+    # distinct values and their counts once: each candidate's tail is a suffix of them, so the KS scan
+    # costs O(distinct values) per candidate instead of re-sorting the data
+    all_unique, all_counts = np.unique(data, return_counts=True)
     best: PowerLawFit | None = None
     for candidate in candidates:
         start = int(np.searchsorted(data, candidate, side="left"))
@@ -324,7 +344,8 @@ def fit_power_law(
             msg = f"x_min={candidate} leaves no observations in the tail; choose a smaller x_min."
             raise ValueError(msg)
         alpha = _alpha_mle(tail.size, float(suffix_log[start]), int(candidate))
-        distance = _ks_distance(tail, alpha, int(candidate))
+        first = int(np.searchsorted(all_unique, candidate, side="left"))
+        distance = _ks_distance(tail, alpha, int(candidate), (all_unique[first:], all_counts[first:]))
         if best is None or distance < best.ks_distance:
             best = PowerLawFit(
                 alpha=alpha,
@@ -368,22 +389,28 @@ def compare_to_lognormal(
     data = _as_positive_ints(values)
     fit = fit or fit_power_law(data)
     tail = data[data >= fit.x_min]
-    log_tail = np.log(tail)
+    # the likelihoods only depend on distinct values: work on (value, count) pairs, which turns a
+    # 600k-observation Nelder-Mead into one over a few hundred points
+    unique, counts = np.unique(tail, return_counts=True)
+    weights = counts.astype(float)
+    log_unique = np.log(unique)
 
     def negative_log_likelihood(params: np.ndarray) -> float:
         mu, log_sigma = params
-        value = -np.sum(_lognormal_log_pmf(tail, mu, float(np.exp(log_sigma)), fit.x_min))
+        value = -np.sum(weights * _lognormal_log_pmf(unique, mu, float(np.exp(log_sigma)), fit.x_min))
         return float(value) if np.isfinite(value) else 1e300
 
-    start = np.array([log_tail.mean(), np.log(max(log_tail.std(), 0.1))])
+    mean_log = float(np.sum(weights * log_unique) / tail.size)
+    std_log = float(np.sqrt(np.sum(weights * (log_unique - mean_log) ** 2) / tail.size))
+    start = np.array([mean_log, np.log(max(std_log, 0.1))])
     result = optimize.minimize(
         negative_log_likelihood, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 4000}
     )
     mu, sigma = float(result.x[0]), float(np.exp(result.x[1]))
-    power_log_pmf = -fit.alpha * log_tail - np.log(special.zeta(fit.alpha, fit.x_min))
-    difference = power_log_pmf - _lognormal_log_pmf(tail, mu, sigma, fit.x_min)
-    ratio = float(difference.sum())
-    spread = float(difference.std())
+    power_log_pmf = -fit.alpha * log_unique - np.log(special.zeta(fit.alpha, fit.x_min))
+    difference = power_log_pmf - _lognormal_log_pmf(unique, mu, sigma, fit.x_min)
+    ratio = float(np.sum(weights * difference))
+    spread = float(np.sqrt(np.sum(weights * (difference - ratio / tail.size) ** 2) / tail.size))
     if spread == 0.0:
         normalized, p_value = 0.0, 1.0
     else:
@@ -433,6 +460,7 @@ def out_degree_distribution(
     model_ids: Iterable[str] | pl.Series | None = None,
     *,
     include_merges: bool = True,
+    graph: Digraph | None = None,
 ) -> pl.DataFrame:
     """How many models have k children: ``out_degree``, ``count``, ``share`` (k = 0 included).
 
@@ -442,7 +470,7 @@ def out_degree_distribution(
     >>> out_degree_distribution(edges)["count"].to_list()
     [2, 1]
     """
-    graph = _graph(edges, model_ids, include_merges)
+    graph = _graph(edges, model_ids, include_merges, graph=graph)
     return value_distribution(pl.Series(graph.out_degree), name="out_degree")
 
 
@@ -490,8 +518,10 @@ def top_parents(
 
 
 def children_with_children(
-    edges: pl.DataFrame,
+    edges: pl.DataFrame | None,
     model_ids: Iterable[str] | pl.Series | None = None,
+    *,
+    graph: Digraph | None = None,
 ) -> pl.DataFrame:
     """Per relation, the share of its edges whose child has at least one child of its own.
 
@@ -510,7 +540,7 @@ def children_with_children(
     >>> children_with_children(edges).rows()
     [('adapter', 1, 0, 0.0), ('finetune', 2, 1, 0.5)]
     """
-    graph = build_digraph(edges, model_ids)
+    graph = graph if graph is not None else build_digraph(edges, model_ids)
     has_children = graph.out_degree[graph.child] > 0
     relation = pl.Series("relation", graph.relation, dtype=pl.String).fill_null("untyped")
     return (
@@ -532,6 +562,8 @@ def family_growth(
     top_n: int = 10,
     include_merges: bool = False,
     since: str | None = None,
+    graph: Digraph | None = None,
+    families: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Cumulative size of the largest families by members' creation day (the paper's time_trends figure).
 
@@ -546,6 +578,10 @@ def family_growth(
         The paper used ``G_nomerges``.
     since
         ISO date; days before it are folded into the first point (the paper's axis starts 2023-06-01).
+    graph
+        A prebuilt graph over ``models`` to use instead of building one from ``edges``.
+    families
+        A :func:`model_families` frame already computed (``model_id``, ``family_id``).
 
     Returns
     -------
@@ -554,7 +590,8 @@ def family_growth(
         ``cumulative_size`` (int), sorted by family size then date.
     """
     require_columns(models, ("model_id", "created_at"), "models")
-    families = model_families(edges, models["model_id"], include_merges=include_merges)
+    if families is None:
+        families = model_families(edges, models["model_id"], include_merges=include_merges, graph=graph)
     sizes = families.group_by("family_id").agg(pl.len().cast(pl.Int64).alias("final_size"))
     top = sizes.sort(["final_size", "family_id"], descending=[True, False]).head(top_n)
     created = models.select("model_id", pl.col("created_at").cast(pl.Date).alias("created_on"))

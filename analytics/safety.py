@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analytics._graph import build_digraph, descendants, require_columns
+from analytics._graph import Digraph, build_digraph, descendants, require_columns
 from analytics.lineage import model_families
 
 BASELINE_METHODS = ("no defense", "none", "baseline", "no_defense")
@@ -107,6 +107,7 @@ def family_safety_evidence(
     *,
     descendant_relations: tuple[str, ...] = ("finetune",),
     top_n: int | None = 100,
+    graph: Digraph | None = None,
 ) -> SafetyEvidence:
     """Join safety evaluations to lineage families.
 
@@ -117,6 +118,9 @@ def family_safety_evidence(
         default: quantisations and adapters change weights less, merges mix other parents).
     top_n
         Keep the ``top_n`` most downloaded un-evaluated descendants (``None`` keeps all).
+    graph
+        A prebuilt graph over ``models`` (every relation) to use instead of building one from
+        ``edges``.
 
     Examples
     --------
@@ -164,7 +168,7 @@ def family_safety_evidence(
         .sort(["family_id", "model_id", "attack_or_benchmark", "metric", "method"], nulls_last=True)
     )
 
-    graph = build_digraph(edges, models["model_id"])
+    graph = graph if graph is not None else build_digraph(edges, models["model_id"])
     sources = graph.index_of(evaluated_ids)
     sources = sources[sources >= 0]
     reached, _, _ = descendants(graph, sources)

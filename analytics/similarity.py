@@ -26,13 +26,14 @@ cards (card genome)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
+from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
@@ -355,6 +356,20 @@ class TextVectors:
         tfidf = TfidfVectorizer(**settings).fit(docs)
         return cls(bow=bow, tfidf=tfidf, n_documents=len(docs))
 
+    def embed(self, documents: Sequence[str]) -> dict[str, sparse.csr_matrix]:
+        """L2-normalised bag-of-words and TF-IDF rows of ``documents``, tokenised once.
+
+        Both vectorisers were fitted with the same settings on the same documents, so they share a
+        vocabulary; TF-IDF rows are then the count rows times the IDF weights, normalised, which is
+        exactly ``TfidfVectorizer.transform`` at half the tokenising cost.
+        """
+        counts = self.bow.transform(list(documents))
+        if self.bow.vocabulary_ == self.tfidf.vocabulary_:
+            weighted = counts @ sparse.diags(self.tfidf.idf_)
+        else:  # pragma: no cover - only with hand-made vectorisers
+            weighted = self.tfidf.transform(list(documents))
+        return {"bow": normalize(counts.astype(float)).tocsr(), "tfidf": normalize(weighted).tocsr()}
+
     def cosine(self, measure: str, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Row-wise cosine similarity of the two lists under ``measure`` ("bow" or "tfidf")."""
         vectorizer = {"bow": self.bow, "tfidf": self.tfidf}[measure]
@@ -393,27 +408,51 @@ def bootstrap_mean_ci(
     >>> mean, low < 0.5 < high
     (0.5, True)
     """
-    data = np.asarray(values, dtype=float)
-    if data.size == 0:
-        return float("nan"), float("nan"), float("nan")
+    return bootstrap_mean_cis(np.asarray(values, dtype=float)[None, :], n_resamples=n_resamples,
+                              confidence=confidence, seed=seed)[0]  # fmt: skip
+
+
+def bootstrap_mean_cis(
+    values: np.ndarray,
+    *,
+    n_resamples: int = 10_000,
+    confidence: float = 0.95,
+    seed: int | np.random.SeedSequence = 0,
+) -> list[tuple[float, float, float]]:
+    """:func:`bootstrap_mean_ci` of several rows of paired values with the *same* resamples.
+
+    ``values`` has shape (measures, pairs): the measures of one sample of pairs. Resampling the
+    pairs once for all measures is the paired bootstrap and costs one set of random draws instead of
+    one per measure.
+    """
+    data = np.atleast_2d(np.asarray(values, dtype=float))
+    rows, size = data.shape
+    if size == 0:
+        return [(float("nan"), float("nan"), float("nan"))] * rows
     rng = np.random.default_rng(seed)
-    # about 4M draws per chunk whatever the sample size, so memory stays ~32 MB
-    chunk = max(1, min(n_resamples, 4_000_000 // data.size))
-    means = np.empty(n_resamples)
+    # about 4M draws per chunk whatever the sample size, so memory stays ~16 MB
+    chunk = max(1, min(n_resamples, 4_000_000 // size))
+    means = np.empty((rows, n_resamples))
+    index_type = np.int32 if size < 2**31 else np.int64
     for start in range(0, n_resamples, chunk):
         stop = min(start + chunk, n_resamples)
-        means[start:stop] = data[rng.integers(0, data.size, (stop - start, data.size))].mean(axis=1)
+        picks = rng.integers(0, size, (stop - start, size), dtype=index_type)
+        for row in range(rows):
+            means[row, start:stop] = data[row][picks].mean(axis=1)
     tail = (1.0 - confidence) / 2.0 * 100.0
-    low, high = np.percentile(means, [tail, 100.0 - tail])
-    return float(data.mean()), float(low), float(high)
+    bounds = np.percentile(means, [tail, 100.0 - tail], axis=1)
+    return [(float(data[row].mean()), float(bounds[0, row]), float(bounds[1, row])) for row in range(rows)]
 
 
 # --- the table -------------------------------------------------------------------------------------
 
 
+GenomeLoader = Callable[[pl.Series], pl.DataFrame]
+
+
 def similarity_table(
-    edges: pl.DataFrame,
-    genomes: pl.DataFrame,
+    edges: pl.DataFrame | None,
+    genomes: pl.DataFrame | GenomeLoader,
     *,
     model_ids: Iterable[str] | pl.Series | None = None,
     relations: Iterable[str | None] | None = METADATA_RELATIONS,
@@ -423,6 +462,7 @@ def similarity_table(
     n_resamples: int = 10_000,
     seed: int = 0,
     fit_max_documents: int | None = None,
+    graph: Digraph | None = None,
 ) -> pl.DataFrame:
     """Mean similarity of every motif pair type under every measure, with 95 % bootstrap intervals.
 
@@ -433,9 +473,13 @@ def similarity_table(
     Parameters
     ----------
     edges
-        Lineage edges (see the module docstring).
+        Lineage edges (see the module docstring); may be ``None`` when ``graph`` is given.
     genomes
         ``model_id`` (str), ``genome`` (str): from :func:`metadata_genomes` or :func:`card_genomes`.
+        Or a loader: a function from model ids (a ``pl.Series``) to such a frame, called once with
+        the sampled nodes plus the vectorisers' fitting nodes, so a 3M-node graph never renders 3M
+        genomes. With a loader and ``fit_max_documents``, the fitting sample is drawn (seeded) from
+        all graph nodes and those without a genome are dropped from it.
     model_ids
         Nodes of the graph (the whole snapshot, so random pairs are drawn from every model, as in the
         paper); ``None`` uses the edge endpoints.
@@ -444,6 +488,11 @@ def similarity_table(
         :data:`CARD_RELATIONS` (finetune) for cards, as the paper did.
     n_samples
         Instances per (motif, config): the paper used 500 for metadata and 1,000 for cards.
+    fit_max_documents
+        Fit the vectorisers on a seeded sample of at most this many genomes (``None``: all).
+    graph
+        A prebuilt graph to use instead of building one from ``edges``, ``model_ids`` and
+        ``relations`` (which are then ignored).
 
     Returns
     -------
@@ -452,19 +501,16 @@ def similarity_table(
         (int: instances of the motif in the graph), ``n_pairs`` (int), ``mean``, ``ci_low``,
         ``ci_high`` (float), ``fitted_documents`` (int).
     """
-    require_columns(genomes, ("model_id", "genome"), "genomes")
-    graph = build_digraph(edges, model_ids, relations=relations)
-    genome_of = np.full(graph.n_nodes, None, dtype=object)
-    position = graph.index_of(genomes["model_id"])
-    known = position >= 0
-    genome_of[position[known]] = np.asarray(genomes["genome"].to_list(), dtype=object)[known]
+    if graph is None:
+        if edges is None:
+            msg = "pass either an edges frame or a prebuilt graph (graph=...)."
+            raise ValueError(msg)
+        graph = build_digraph(edges, model_ids, relations=relations)
     measures = list(measures)
-    vectors = None
-    if any(m in ("bow", "tfidf") for m in measures):
-        corpus = [g for g in genome_of if g is not None]
-        vectors = TextVectors.fit(corpus, fit_max_documents=fit_max_documents, seed=seed)
-    counts = motif_instance_counts(graph)
-    rows = []
+    motifs = list(motifs)
+    needs_vectors = any(m in ("bow", "tfidf") for m in measures)
+    # 1. sample every (motif, config) first: sampling depends on the graph only
+    samples: list[tuple[int, str, int, str, int, int, np.ndarray]] = []
     for motif_number, motif in enumerate(motifs):
         if motif not in MOTIFS:
             msg = f"unknown motif {motif!r}; choose from {list(MOTIFS)}."
@@ -472,20 +518,73 @@ def similarity_table(
         for config, (label, (role_a, role_b)) in MOTIFS[motif].items():
             rng = np.random.default_rng(np.random.SeedSequence([seed, motif_number, config]))
             instances = sample_motif_instances(graph, motif, n_samples, rng)
-            a, b = genome_of[instances[:, role_a]], genome_of[instances[:, role_b]]
-            keep = np.array([x is not None and y is not None for x, y in zip(a, b, strict=True)], dtype=bool)
-            a, b = a[keep].tolist(), b[keep].tolist()
-            for measure_number, measure in enumerate(measures):
-                values = pair_similarity(measure, a, b, vectors)
-                mean, low, high = bootstrap_mean_ci(
-                    values,
-                    n_resamples=n_resamples,
-                    seed=np.random.SeedSequence([seed, motif_number, config, measure_number, 1]),
-                )
-                rows.append(
-                    (motif, config, label, measure, counts[motif], len(a), mean, low, high,
-                     vectors.n_documents if vectors else 0)
-                )  # fmt: skip
+            samples.append((motif_number, motif, config, label, role_a, role_b, instances))
+    # 2. the genomes of the nodes that need one
+    genome_of = np.full(graph.n_nodes, None, dtype=object)
+    fit_nodes: np.ndarray | None = None
+    if callable(genomes):
+        wanted = [s[6][:, [s[4], s[5]]].ravel() for s in samples]
+        if needs_vectors:
+            if fit_max_documents is not None and graph.n_nodes > fit_max_documents:
+                fit_rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
+                fit_nodes = np.sort(fit_rng.choice(graph.n_nodes, fit_max_documents, replace=False))
+            else:
+                fit_nodes = np.arange(graph.n_nodes, dtype=np.int64)
+            wanted.append(fit_nodes)
+        needed = np.unique(np.concatenate(wanted)) if wanted else np.empty(0, dtype=np.int64)
+        loaded = genomes(graph.ids.gather(needed))
+    else:
+        loaded = genomes
+    require_columns(loaded, ("model_id", "genome"), "genomes")
+    position = graph.index_of(loaded["model_id"])
+    known = position >= 0
+    genome_of[position[known]] = np.asarray(loaded["genome"].to_list(), dtype=object)[known]
+    vectors = None
+    if needs_vectors:
+        if fit_nodes is not None:
+            corpus = [g for g in genome_of[fit_nodes] if g is not None]
+            vectors = TextVectors.fit(corpus)
+        else:
+            corpus = [g for g in genome_of if g is not None]
+            vectors = TextVectors.fit(corpus, fit_max_documents=fit_max_documents, seed=seed)
+    # 3. score: every sampled node's genome is vectorised once, pairs are row look-ups
+    counts = motif_instance_counts(graph)
+    has_genome = np.array([g is not None for g in genome_of], dtype=bool)
+    pairs = []
+    for sample in samples:
+        instances, role_a, role_b = sample[6], sample[4], sample[5]
+        node_a, node_b = instances[:, role_a], instances[:, role_b]
+        keep = has_genome[node_a] & has_genome[node_b]
+        pairs.append((node_a[keep], node_b[keep]))
+    embedded: dict[str, sparse.csr_matrix] = {}
+    row_of = np.full(graph.n_nodes, -1, dtype=np.int64)
+    if vectors is not None and pairs:
+        used = np.unique(np.concatenate([np.concatenate(p) for p in pairs]))
+        row_of[used] = np.arange(used.size)
+        embedded = vectors.embed(genome_of[used].tolist()) if used.size else {}
+
+    def score(measure: str, node_a: np.ndarray, node_b: np.ndarray) -> np.ndarray:
+        if measure in ("bow", "tfidf") and embedded:
+            matrix = embedded[measure]
+            return np.asarray(matrix[row_of[node_a]].multiply(matrix[row_of[node_b]]).sum(axis=1)).ravel()
+        return pair_similarity(measure, genome_of[node_a].tolist(), genome_of[node_b].tolist(), vectors)
+
+    rows = []
+    for (motif_number, motif, config, label, _, _, _), (node_a, node_b) in zip(samples, pairs, strict=True):
+        a = node_a  # for n_pairs below
+        scores = np.stack([score(measure, node_a, node_b) for measure in measures]) if measures else None
+        intervals = (
+            bootstrap_mean_cis(
+                scores, n_resamples=n_resamples, seed=np.random.SeedSequence([seed, motif_number, config, 1])
+            )
+            if scores is not None
+            else []
+        )
+        for measure, (mean, low, high) in zip(measures, intervals, strict=True):
+            rows.append(
+                (motif, config, label, measure, counts[motif], len(a), mean, low, high,
+                 vectors.n_documents if vectors else 0)
+            )  # fmt: skip
     return pl.DataFrame(
         rows,
         schema={

@@ -129,15 +129,20 @@ def crawl(
 
 
 @app.command()
-def build() -> None:
-    """Build the warehouse from the raw landing (dbt build + tests) and publish it atomically.
+def build(
+    analytics: Annotated[
+        bool, typer.Option("--analytics/--no-analytics", help="Compute the analytics schema before publishing.")
+    ] = True,
+) -> None:
+    """Build the warehouse from the raw landing (dbt build + tests + analytics) and publish it atomically.
 
-    The new warehouse replaces <data dir>/warehouse.duckdb only if every dbt test passed; on any
-    failure the previously published warehouse stays in place, and open readers are never disturbed.
+    The new warehouse replaces <data dir>/warehouse.duckdb only if every dbt test passed and the
+    analytics succeeded; on any failure the previously published warehouse stays in place, and open
+    readers are never disturbed.
     """
     from flows.build import build_flow
 
-    result = build_flow(data_dir=os.environ["HUBGENOME_DATA_DIR"])
+    result = build_flow(data_dir=os.environ["HUBGENOME_DATA_DIR"], analytics=analytics)
     _print_summary(
         "warehouse published",
         {
@@ -151,6 +156,26 @@ def build() -> None:
 
 
 @app.command()
+def report(
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Where to write report.html and report.md (default: <data dir>/reports).")
+    ] = None,
+) -> None:
+    """Write the self-contained HTML report and Markdown summary from the published warehouse."""
+    import duckdb
+
+    from analytics.report import write_report
+
+    data_paths = paths()
+    if not data_paths.warehouse_db.exists():
+        msg = f"No published warehouse at {data_paths.warehouse_db}: run `hubgenome build` (or `hubgenome demo`) first."
+        raise HubgenomeError(msg)
+    with duckdb.connect(str(data_paths.warehouse_db), read_only=True) as con:
+        written = write_report(con, out_dir or data_paths.data_dir / "reports")
+    _print_summary("report written", {"html": str(written.html), "markdown": str(written.markdown)})
+
+
+@app.command()
 def demo(
     models: Annotated[int, typer.Option(help="How many synthetic models to generate.")] = 3000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic Hub.")] = 20250712,
@@ -160,6 +185,94 @@ def demo(
 
     result = run_demo(paths().demo_dir, n_models=models, seed=seed)
     _print_summary("demo (SYNTHETIC data: generated, not crawled from huggingface.co)", result)
+
+
+@app.command()
+def pipeline(
+    endpoint: Annotated[
+        str | None,
+        typer.Option(envvar="HF_ENDPOINT", help="Hub endpoint (default: https://huggingface.co)."),
+    ] = None,
+    id_sweep: Annotated[
+        str, typer.Option(help="auto: weekly (when none succeeded in 7 days); always; never.")
+    ] = "auto",
+    counters: Annotated[bool, typer.Option("--counters/--no-counters", help="Run the counters sweep.")] = True,
+    cards: Annotated[bool, typer.Option("--cards/--no-cards", help="Fetch README.md of new/changed models.")] = True,
+    card_concurrency: Annotated[int, typer.Option(help="Card downloads in flight at once.")] = 8,
+    analytics: Annotated[
+        bool, typer.Option("--analytics/--no-analytics", help="Run the analytics step before publishing.")
+    ] = True,
+    overlap_minutes: Annotated[
+        float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
+    ] = 120,
+) -> None:
+    """The nightly run: incremental crawl + cards, counters sweep, weekly id sweep, build, run summary.
+
+    Exit codes: 0 done (or skipped because another run holds <data dir>/pipeline.lock: it says so),
+    1 a stage failed (the reason is printed; the published warehouse still serves; the next run resumes).
+    Alerts go to HUBGENOME_ALERT_WEBHOOK when set.
+    """
+    from flows.pipeline import PipelineFailedError, pipeline_flow
+
+    if id_sweep not in ("auto", "always", "never"):
+        console.print(f"[bold red]error:[/] --id-sweep must be auto, always or never, not {id_sweep!r}")
+        raise typer.Exit(2)
+    try:
+        summary = pipeline_flow(
+            endpoint=endpoint,
+            data_dir=os.environ["HUBGENOME_DATA_DIR"],
+            id_sweep=id_sweep,
+            counters=counters,
+            cards=cards,
+            card_concurrency=card_concurrency,
+            analytics=analytics,
+            overlap_minutes=overlap_minutes,
+        )
+    except PipelineFailedError as exc:
+        console.print(f"[bold red]pipeline failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+    if summary["state"] == "skipped":
+        console.print(f"[yellow]{summary['message']}[/]")
+        return
+    shown = {
+        key: summary[key]
+        for key in ("pipeline_run_id", "state", "crawl_mode", "models_new", "models_changed", "models_deleted")
+    }
+    shown.update({f"{stage['stage']} seconds": stage["seconds"] for stage in summary["stages"]})
+    shown["rate limit wait seconds"] = summary["rate_limit_wait_seconds"]
+    _print_summary("nightly pipeline", shown)
+
+
+@app.command()
+def schedule(
+    cron: Annotated[str, typer.Option(help="When to run, in cron syntax (default: nightly at 03:00).")] = "0 3 * * *",
+    timezone: Annotated[str, typer.Option(help="Time zone of the cron expression (IANA name).")] = "UTC",
+    interval: Annotated[
+        float | None, typer.Option(help="Run every this many seconds instead of on the cron (for trying out).")
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(envvar="HF_ENDPOINT", help="Hub endpoint the scheduled runs crawl."),
+    ] = None,
+    id_sweep: Annotated[str, typer.Option(help="auto, always or never (see `pipeline`).")] = "auto",
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "nightly",
+) -> None:
+    """Serve the nightly pipeline as a Prefect deployment on a cron, until interrupted (Ctrl-C / SIGTERM).
+
+    Starts a local Prefect server (SQLite under <data dir>/prefect, telemetry off) on a free port
+    unless PREFECT_API_URL names a server, and stops it on exit.
+    """
+    from flows.schedule import serve_pipeline
+
+    serve_pipeline(
+        data_dir=Path(os.environ["HUBGENOME_DATA_DIR"]),
+        cron=cron,
+        timezone=timezone,
+        interval_seconds=interval,
+        endpoint=endpoint,
+        id_sweep=id_sweep,
+        name=name,
+    )
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """The offline demo: generate the synthetic Hub, serve it with the local Hub server, crawl it for real,
-then build and publish its warehouse.
+then build and publish its warehouse with the analytics, and write the report.
 
 Everything it writes lives under ``<data dir>/demo`` (its own corpus, raw landing and warehouse),
 so the demo never mixes synthetic models into a real crawl's landing.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from analytics.report import write_report
 from flows.build import build_flow
 from flows.crawl import crawl_flow
 from flows.demo.synthetic import generate_corpus
@@ -28,6 +29,8 @@ def run_demo(demo_dir: Path, *, n_models: int = 3000, seed: int = 20250712) -> d
         print(f"Serving the SYNTHETIC demo Hub ({manifest.model_count:,} models) at {hub.url}")
         summary = crawl_flow(mode="full", endpoint=hub.url, cards=True, data_dir=str(demo_dir))
     build = build_flow(data_dir=str(demo_dir))
+    with duckdb.connect(str(build.warehouse), read_only=True) as con:
+        report = write_report(con, demo_dir / "reports")
     with duckdb.connect(str(demo_dir / "raw.duckdb"), read_only=True) as con:
         models, crawls = con.execute(
             "select count(distinct model_id), count(distinct crawl_id) from raw_models"
@@ -45,4 +48,5 @@ def run_demo(demo_dir: Path, *, n_models: int = 3000, seed: int = 20250712) -> d
         "warehouse_models_built": build.models_built,
         "warehouse_tests_passed": build.tests_passed,
         "build_seconds": round(build.elapsed_seconds, 2),
+        "report": str(report.html),
     }

@@ -8,7 +8,20 @@ import inspect
 
 import pytest
 
-MODULES = ["lineage", "drift", "similarity", "licenses", "safety", "reproduction"]
+MODULES = [
+    "lineage",
+    "drift",
+    "similarity",
+    "licenses",
+    "safety",
+    "reproduction",
+    "_graph",
+    "inputs",
+    "run",
+    "flow",
+    "report",
+    "docs",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
