@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/hubgenome demo
+	$(BIN)/hubgenome demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint

@@ -175,16 +175,39 @@ def report(
     _print_summary("report written", {"html": str(written.html), "markdown": str(written.markdown)})
 
 
+@app.command("app")
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+) -> None:
+    """Start the Streamlit dashboard on the published warehouse (http://127.0.0.1:PORT)."""
+    from app.launch import launch
+
+    launch(paths().data_dir, port=port)
+
+
 @app.command()
 def demo(
     models: Annotated[int, typer.Option(help="How many synthetic models to generate.")] = 3000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic Hub.")] = 20250712,
+    serve_app: Annotated[
+        bool, typer.Option("--app/--no-app", help="Start the dashboard on the demo warehouse at the end.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
 ) -> None:
-    """Generate the synthetic demo Hub, serve it locally and crawl it end to end (all offline)."""
+    """Generate the synthetic demo Hub, serve it locally, crawl it, build its warehouse, open the dashboard.
+
+    All offline; everything lands under <data dir>/demo. The data is SYNTHETIC and labelled so.
+    """
     from flows.demo_run import run_demo
 
-    result = run_demo(paths().demo_dir, n_models=models, seed=seed)
+    demo_dir = paths().demo_dir
+    result = run_demo(demo_dir, n_models=models, seed=seed)
     _print_summary("demo (SYNTHETIC data: generated, not crawled from huggingface.co)", result)
+    if serve_app:
+        from app.launch import launch
+
+        Console().print(f"Dashboard on the demo warehouse: http://127.0.0.1:{port}  (Ctrl-C to stop)")
+        launch(demo_dir, port=port)
 
 
 @app.command()
