@@ -23,7 +23,7 @@ def _hubgenome(*args: str, env_extra: dict[str, str] | None = None, timeout: flo
 def test_help_lists_every_command():
     result = _hubgenome("--help")
     assert result.returncode == 0
-    for command in ("serve-hub", "crawl", "build", "demo"):
+    for command in ("serve-hub", "crawl", "build", "report", "app", "demo"):
         assert command in result.stdout
 
 
