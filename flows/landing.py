@@ -12,6 +12,10 @@ Tables (the contract the dbt sources rely on):
 ``crawl_pages``  one row per listing page landed (the checkpoint log).
 ``raw_models``   one row per model object per crawl: the verbatim JSON the listing returned.
 ``raw_cards``    one row per README fetch: status, HTTP status, text and the model sha it belongs to.
+``raw_model_counters``  one row per model per counters sweep (mode ``counters``): the four counters only.
+``raw_id_sweeps``       one row per model per id sweep (mode ``ids``): the id and the Hub's object id.
+``pipeline_runs``       one row per nightly pipeline run: its stages, counts and outcome (a bookkeeping
+                        row, rewritten while the run goes on, like ``crawl_runs``).
 """
 
 from __future__ import annotations
@@ -76,6 +80,57 @@ create table if not exists raw_cards (
     card_text varchar,
     card_sha256 varchar,
     error varchar
+);
+create table if not exists raw_model_counters (
+    crawl_id varchar not null,
+    model_id varchar not null,
+    model_object_id varchar,
+    page_number integer not null,
+    fetched_at timestamptz not null,
+    downloads bigint,
+    downloads_all_time bigint,
+    likes bigint,
+    trending_score double
+);
+create table if not exists raw_id_sweeps (
+    crawl_id varchar not null,
+    model_id varchar not null,
+    model_object_id varchar,
+    page_number integer not null,
+    fetched_at timestamptz not null
+);
+create table if not exists pipeline_runs (
+    pipeline_run_id varchar primary key,
+    endpoint varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    state varchar not null,
+    failed_stage varchar,
+    error varchar,
+    crawl_id varchar,
+    crawl_mode varchar,
+    crawl_resumed boolean,
+    counters_crawl_id varchar,
+    id_sweep_crawl_id varchar,
+    models_listed bigint,
+    models_new bigint,
+    models_changed bigint,
+    models_deleted bigint,
+    counters_landed bigint,
+    ids_landed bigint,
+    cards_ok integer,
+    cards_missing integer,
+    cards_gated integer,
+    cards_error integer,
+    dbt_models_built integer,
+    dbt_tests_passed integer,
+    dbt_tests_failed integer,
+    requests bigint,
+    retries bigint,
+    throttled_429 bigint,
+    rate_limit_wait_seconds double,
+    pacing_wait_seconds double,
+    stages json
 );
 """
 
@@ -369,3 +424,193 @@ def land_cards(con: duckdb.DuckDBPyConnection, crawl_id: str, fetches: Iterable[
     finally:
         con.unregister("card_rows")
     return batch.num_rows
+
+
+# -- sweeps and pipeline runs (nightly operations) -------------------------------------------------
+
+SWEEP_TABLES: dict[str, str] = {"counters": "raw_model_counters", "ids": "raw_id_sweeps"}
+"""The landing table of each sweep mode."""
+
+
+def land_sweep_page(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    crawl_id: str,
+    mode: str,
+    page_number: int,
+    url: str,
+    next_url: str | None,
+    rows: pa.Table,
+    fetched_at: dt.datetime | None = None,
+) -> None:
+    """Append one page of a counters or id sweep and move its checkpoint, in a single transaction.
+
+    ``rows`` holds the sweep table's columns after ``crawl_id``, ``page_number`` and ``fetched_at``
+    (``model_id``, ``model_object_id`` and, for counters, the four counters).
+    """
+    table = SWEEP_TABLES.get(mode)
+    if table is None:
+        msg = f"Unknown sweep mode {mode!r}; expected one of {sorted(SWEEP_TABLES)}."
+        raise ValueError(msg)
+    fetched_at = fetched_at or utcnow()
+    count = rows.num_rows
+    columns = ", ".join(rows.column_names)
+    con.execute("begin transaction")
+    try:
+        con.register("sweep_rows", rows)
+        con.execute(
+            f"insert into {table} (crawl_id, page_number, fetched_at, {columns}) "
+            f"select ?, ?, ?, {columns} from sweep_rows",
+            [crawl_id, page_number, fetched_at],
+        )
+        con.unregister("sweep_rows")
+        con.execute(
+            "insert into crawl_pages values (?, ?, ?, ?, ?, ?)",
+            [crawl_id, page_number, url, next_url, count, fetched_at],
+        )
+        con.execute(
+            """
+            update crawl_runs
+            set next_url = ?, pages_landed = pages_landed + 1, models_landed = models_landed + ?
+            where crawl_id = ?
+            """,
+            [next_url, count, crawl_id],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def last_succeeded_at(con: duckdb.DuckDBPyConnection, *, mode: str, endpoint: str) -> dt.datetime | None:
+    """When the newest succeeded crawl of this mode and endpoint started (None if there was none)."""
+    row = con.execute(
+        "select max(started_at) from crawl_runs where mode = ? and endpoint = ? and state = 'succeeded'",
+        [mode, endpoint],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def model_changes(con: duckdb.DuckDBPyConnection, crawl_id: str) -> tuple[int, int]:
+    """(new, changed) models of a listing crawl against every earlier crawl of the landing.
+
+    New: never listed before. Changed: listed before with another ``sha`` than now.
+    """
+    row = con.execute(
+        """
+        with this_crawl as (
+            select crawl_id, started_at from crawl_runs where crawl_id = ?
+        ),
+        now_listed as (
+            select model_id, arg_max(payload ->> 'sha', rowid) as model_sha
+            from raw_models where crawl_id = ? group by 1
+        ),
+        before as (
+            select raw_models.model_id, arg_max(raw_models.payload ->> 'sha', crawl_runs.started_at) as model_sha
+            from raw_models
+            inner join crawl_runs on raw_models.crawl_id = crawl_runs.crawl_id
+            where crawl_runs.started_at < (select started_at from this_crawl)
+              and raw_models.model_id in (select model_id from now_listed)
+            group by 1
+        )
+        select
+            count(*) filter (where before.model_id is null),
+            count(*) filter (where before.model_id is not null
+                             and before.model_sha is distinct from now_listed.model_sha)
+        from now_listed left join before on now_listed.model_id = before.model_id
+        """,
+        [crawl_id, crawl_id],
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def newly_disappeared(con: duckdb.DuckDBPyConnection, sweep_crawl_id: str) -> list[str]:
+    """Ids present before a completed id sweep and absent from it, not already absent from an earlier one.
+
+    "Present before": listed by the previous succeeded id sweep of the endpoint, or sighted by any
+    listing crawl or counters sweep that started after it (every sighting, when there was none).
+    Nothing is deleted: the dbt mart ``dim_model_lifecycle`` dates these from the same tables.
+    """
+    run = con.execute("select endpoint, started_at from crawl_runs where crawl_id = ?", [sweep_crawl_id]).fetchone()
+    if run is None:
+        msg = f"No crawl {sweep_crawl_id!r} in the landing."
+        raise KeyError(msg)
+    endpoint, started_at = run
+    previous = con.execute(
+        """
+        select crawl_id, started_at from crawl_runs
+        where mode = 'ids' and state = 'succeeded' and endpoint = ? and started_at < ?
+        order by started_at desc limit 1
+        """,
+        [endpoint, started_at],
+    ).fetchone()
+    since = previous[1] if previous else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    rows = con.execute(
+        """
+        with later_crawls as (
+            select crawl_id from crawl_runs
+            where endpoint = ? and started_at > ? and started_at < ? and crawl_id <> ?
+        ),
+        present_before as (
+            select model_id from raw_id_sweeps where crawl_id = ?
+            union
+            select model_id from raw_models where crawl_id in (select crawl_id from later_crawls)
+            union
+            select model_id from raw_model_counters where crawl_id in (select crawl_id from later_crawls)
+        )
+        select model_id from present_before
+        where model_id not in (select model_id from raw_id_sweeps where crawl_id = ?)
+        order by model_id
+        """,
+        [endpoint, since, started_at, sweep_crawl_id, previous[0] if previous else "", sweep_crawl_id],
+    ).fetchall()
+    return [model_id for (model_id,) in rows]
+
+
+PIPELINE_RUN_COLUMNS: tuple[str, ...] = (
+    "pipeline_run_id",
+    "endpoint",
+    "started_at",
+    "finished_at",
+    "state",
+    "failed_stage",
+    "error",
+    "crawl_id",
+    "crawl_mode",
+    "crawl_resumed",
+    "counters_crawl_id",
+    "id_sweep_crawl_id",
+    "models_listed",
+    "models_new",
+    "models_changed",
+    "models_deleted",
+    "counters_landed",
+    "ids_landed",
+    "cards_ok",
+    "cards_missing",
+    "cards_gated",
+    "cards_error",
+    "dbt_models_built",
+    "dbt_tests_passed",
+    "dbt_tests_failed",
+    "requests",
+    "retries",
+    "throttled_429",
+    "rate_limit_wait_seconds",
+    "pacing_wait_seconds",
+    "stages",
+)
+
+
+def record_pipeline_run(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    """Insert or rewrite the bookkeeping row of one pipeline run (keys: :data:`PIPELINE_RUN_COLUMNS`)."""
+    unknown = set(row) - set(PIPELINE_RUN_COLUMNS)
+    if unknown:
+        msg = f"Unknown pipeline_runs columns {sorted(unknown)}."
+        raise ValueError(msg)
+    names = [name for name in PIPELINE_RUN_COLUMNS if name in row]
+    placeholders = ", ".join("?" for _ in names)
+    con.execute(
+        f"insert or replace into pipeline_runs ({', '.join(names)}) values ({placeholders})",
+        [row[name] for name in names],
+    )

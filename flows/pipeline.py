@@ -1,0 +1,520 @@
+"""The nightly pipeline: one unattended run that keeps the warehouse fresh and its history growing.
+
+Stages, in order (each one a plain function over the landing, run through Prefect tasks with
+retries; crawls and sweeps resume from their checkpoints by themselves):
+
+1. ``crawl``     incremental crawl (a full one when the landing has no successful crawl yet, and
+                 the summary says so), including the cards of new and changed models;
+2. ``counters``  the counters sweep (downloads, likes, trending score of every model);
+3. ``id_sweep``  the id sweep, when due (weekly by default; ``id_sweep="always"|"never"`` overrides);
+4. ``build``     dbt build + tests (+ the analytics step when :mod:`analytics.flow` is installed)
+                 into a new file, published atomically only when everything passed.
+
+A bookkeeping row in the landing's ``pipeline_runs`` follows the run (stages, durations, counts of
+new/changed/deleted models, cards by status, dbt test results, rate-limit waits); the warehouse
+shows it as ``fct_pipeline_runs`` (the run's own row as of just before its build; its final state
+appears with the next build). A failed stage stops the run: the published warehouse keeps serving,
+the row says which stage failed and why, an alert goes to ``HUBGENOME_ALERT_WEBHOOK`` when set, and
+:class:`PipelineFailedError` carries the reason (the CLI exits 1). The next run picks up where this
+one stopped.
+
+Only one run at a time per data directory: a run holds an exclusive ``flock`` on
+``<data dir>/pipeline.lock`` (which also records its PID). A run that finds the lock held exits
+cleanly (state ``skipped``, CLI exit code 0) saying which PID holds it; a lock file left by a dead
+process is simply taken over (the kernel drops a dead process's ``flock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import landing
+from flows.alerts import alert_failure
+from flows.crawl import DEFAULT_OVERLAP, run_crawl
+from flows.errors import HubgenomeError
+from flows.hub_client import HubClient
+from flows.settings import paths, resolve_endpoint
+from flows.sweeps import id_sweep_due, run_sweep
+
+logger = logging.getLogger("hubgenome.pipeline")
+
+IdSweepPolicy = Literal["auto", "always", "never"]
+STAGES: tuple[str, ...] = ("crawl", "counters", "id_sweep", "build")
+LOCK_FILE_NAME = "pipeline.lock"
+#: Exit code of ``hubgenome pipeline`` when another run holds the lock: a clean exit, on purpose.
+EXIT_ALREADY_RUNNING = 0
+
+
+class PipelineFailedError(HubgenomeError):
+    """A stage of the nightly pipeline failed; the published warehouse was left serving."""
+
+    def __init__(self, message: str, summary: PipelineSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+@dataclass
+class StageOutcome:
+    """One stage of one run."""
+
+    stage: str
+    state: str  # succeeded | failed | skipped
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class PipelineSummary:
+    """What one pipeline run did; :meth:`row` is its ``pipeline_runs`` row."""
+
+    pipeline_run_id: str
+    endpoint: str
+    started_at: dt.datetime
+    state: str = "running"  # running | succeeded | failed | skipped
+    finished_at: dt.datetime | None = None
+    failed_stage: str | None = None
+    error: str | None = None
+    message: str = ""
+    crawl_id: str | None = None
+    crawl_mode: str | None = None
+    crawl_resumed: bool | None = None
+    counters_crawl_id: str | None = None
+    id_sweep_crawl_id: str | None = None
+    models_listed: int = 0
+    models_new: int = 0
+    models_changed: int = 0
+    models_deleted: int = 0
+    counters_landed: int = 0
+    ids_landed: int = 0
+    cards: dict[str, int] = field(default_factory=dict)
+    dbt_models_built: int | None = None
+    dbt_tests_passed: int | None = None
+    dbt_tests_failed: int | None = None
+    requests: int = 0
+    retries: int = 0
+    throttled_429: int = 0
+    rate_limit_wait_seconds: float = 0.0
+    pacing_wait_seconds: float = 0.0
+    stages: list[StageOutcome] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        end = self.finished_at or landing.utcnow()
+        return (end - self.started_at).total_seconds()
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["seconds"] = round(self.seconds, 3)
+        return values
+
+    def row(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in landing.PIPELINE_RUN_COLUMNS if hasattr(self, name)}
+        for status in landing.CARD_STATUSES:
+            values[f"cards_{status}"] = self.cards.get(status, 0)
+        values["stages"] = json.dumps([asdict(stage) for stage in self.stages])
+        return values
+
+
+# -- the overlap guard -------------------------------------------------------------------------------
+
+
+class PipelineLock:
+    """An exclusive, non-blocking ``flock`` on ``<data dir>/pipeline.lock`` holding the owner's PID.
+
+    ``acquire()`` returns False when another run holds it (``holder_pid`` then says which);
+    ``taken_over_pid`` is set when the file named a process that is gone (a stale lock).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.holder_pid: int | None = None
+        self.taken_over_pid: int | None = None
+        self._fd: int | None = None
+
+    def _read_pid(self, fd: int) -> int | None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 64).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.holder_pid = self._read_pid(fd)
+            os.close(fd)
+            return False
+        previous = self._read_pid(fd)
+        if previous is not None and previous != os.getpid():
+            self.taken_over_pid = previous
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.fsync(fd)
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        # The file stays (removing it would let a late opener lock an orphaned inode); empty = free.
+        os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> PipelineLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# -- stages ----------------------------------------------------------------------------------------
+
+
+def _record(raw_db: Path, summary: PipelineSummary) -> None:
+    con = landing.connect(raw_db)
+    try:
+        landing.record_pipeline_run(con, summary.row())
+    finally:
+        con.close()
+
+
+def _abandon_stale_runs(raw_db: Path) -> int:
+    """Mark rows of runs that were killed (still ``running`` while we hold the lock) as ``abandoned``."""
+    con = landing.connect(raw_db)
+    try:
+        stale = con.execute("select count(*) from pipeline_runs where state = 'running'").fetchone()[0]
+        if stale:
+            con.execute(
+                """
+                update pipeline_runs
+                set state = 'abandoned', finished_at = coalesce(finished_at, ?),
+                    error = coalesce(error, 'the run was killed before it finished')
+                where state = 'running'
+                """,
+                [landing.utcnow()],
+            )
+        return int(stale)
+    finally:
+        con.close()
+
+
+def _analytics_hook() -> Callable[[Path], None] | None:
+    """The analytics step, when the ``analytics`` package provides it (imported lazily)."""
+    try:
+        from analytics.flow import analytics_before_publish
+    except ImportError as exc:
+        logger.warning("analytics step not available (%s): building without it", exc)
+        return None
+    return analytics_before_publish
+
+
+def _dbt_test_counts(run_results: Path) -> tuple[int, int]:
+    """(passed, failed) dbt tests in a ``run_results.json`` (warnings count as passed)."""
+    if not run_results.exists():
+        return 0, 0
+    results = json.loads(run_results.read_text())["results"]
+    tests = [item["status"] for item in results if item["unique_id"].startswith("test.")]
+    passed = sum(status in ("pass", "warn", "success") for status in tests)
+    return passed, len(tests) - passed
+
+
+@task(name="build-warehouse", retries=0, cache_policy=NO_CACHE)
+def build_stage_task(data_dir: Path, analytics: bool) -> dict[str, Any]:
+    """dbt build + tests (+ analytics) into a new file, published atomically when all passed."""
+    from flows.build import build_warehouse
+
+    hook = _analytics_hook() if analytics else None
+    result = build_warehouse(data_dir, before_publish=hook)
+    return {
+        "models_built": result.models_built,
+        "analytics": hook is not None,
+        "seconds": result.elapsed_seconds,
+    }
+
+
+def choose_crawl_mode(raw_db: Path, endpoint: str) -> tuple[str, str]:
+    """``incremental`` when a successful crawl gave a watermark, else ``full``; with the reason."""
+    con = landing.connect(raw_db)
+    try:
+        watermark = landing.last_watermark(con, endpoint)
+    finally:
+        con.close()
+    if watermark is None:
+        return "full", f"no previous successful crawl of {endpoint}: falling back to a full crawl"
+    return "incremental", f"incremental from watermark {watermark.isoformat()}"
+
+
+def run_pipeline(
+    *,
+    endpoint: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    id_sweep: IdSweepPolicy = "auto",
+    id_sweep_every_days: float = 7.0,
+    counters: bool = True,
+    cards: bool = True,
+    card_concurrency: int = 8,
+    build: bool = True,
+    analytics: bool = True,
+    overlap_minutes: float = DEFAULT_OVERLAP.total_seconds() / 60,
+    token: str | bool | None = None,
+    client: HubClient | None = None,
+    show_progress: bool | None = None,
+    task_retries: int | None = None,
+    alert_webhook: str | None = None,
+) -> PipelineSummary:
+    """One nightly run: crawl → counters sweep → id sweep (when due) → build → run summary.
+
+    Returns the summary (state ``succeeded``, or ``skipped`` when another run holds the lock).
+
+    Raises
+    ------
+    PipelineFailedError
+        When a stage failed, after recording the run and sending the alert; the message names the
+        stage and the reason. The published warehouse is untouched; the next run resumes.
+
+    Examples
+    --------
+    >>> summary = run_pipeline(endpoint="http://127.0.0.1:8765", id_sweep="always")  # doctest: +SKIP
+    >>> summary.state, summary.models_new
+    ('succeeded', 30)
+    """
+    if id_sweep not in ("auto", "always", "never"):
+        msg = f"Unknown id sweep policy {id_sweep!r}: use auto, always or never."
+        raise ValueError(msg)
+    data_paths = paths(data_dir)
+    raw_db = data_paths.raw_db
+    client = client or HubClient(resolve_endpoint(endpoint), token=token)
+    summary = PipelineSummary(
+        pipeline_run_id=f"{landing.utcnow():%Y%m%dT%H%M%SZ}-pipeline-{uuid.uuid4().hex[:6]}",
+        endpoint=client.endpoint,
+        started_at=landing.utcnow(),
+    )
+    lock = PipelineLock(data_paths.data_dir / LOCK_FILE_NAME)
+    if not lock.acquire():
+        summary.state = "skipped"
+        summary.finished_at = landing.utcnow()
+        summary.message = (
+            f"Another pipeline run is in progress (pid {lock.holder_pid or 'unknown'}, lock "
+            f"{lock.path}); this run did nothing. It exits cleanly; the next scheduled run goes ahead."
+        )
+        logger.warning(summary.message)
+        return summary
+    with lock:
+        if lock.taken_over_pid is not None:
+            logger.warning("took over a stale pipeline lock of pid %d (no longer running)", lock.taken_over_pid)
+        abandoned = _abandon_stale_runs(raw_db)
+        if abandoned:
+            logger.warning("%d earlier run(s) had been killed mid-way; marked abandoned, resuming", abandoned)
+        _record(raw_db, summary)
+        _run_stages(
+            summary,
+            raw_db=raw_db,
+            data_dir=data_paths.data_dir,
+            client=client,
+            id_sweep=id_sweep,
+            id_sweep_every=dt.timedelta(days=id_sweep_every_days),
+            counters=counters,
+            cards=cards,
+            card_concurrency=card_concurrency,
+            build=build,
+            analytics=analytics,
+            overlap_minutes=overlap_minutes,
+            show_progress=show_progress,
+            task_retries=task_retries,
+            alert_webhook=alert_webhook,
+        )
+    return summary
+
+
+def _take_client_stats(summary: PipelineSummary, client: HubClient) -> None:
+    stats = client.stats
+    summary.requests, summary.retries, summary.throttled_429 = stats.requests, stats.retries, stats.throttled_429
+    summary.rate_limit_wait_seconds = round(stats.rate_limit_wait_seconds, 3)
+    summary.pacing_wait_seconds = round(stats.pacing_wait_seconds, 3)
+
+
+def _run_stages(
+    summary: PipelineSummary,
+    *,
+    raw_db: Path,
+    data_dir: Path,
+    client: HubClient,
+    id_sweep: IdSweepPolicy,
+    id_sweep_every: dt.timedelta,
+    counters: bool,
+    cards: bool,
+    card_concurrency: int,
+    build: bool,
+    analytics: bool,
+    overlap_minutes: float,
+    show_progress: bool | None,
+    task_retries: int | None,
+    alert_webhook: str | None,
+) -> None:
+    def run_stage(name: str, body: Callable[[], str]) -> None:
+        started = time.perf_counter()
+        logger.info("stage %s: starting", name)
+        try:
+            detail = body()
+        except BaseException as exc:
+            seconds = time.perf_counter() - started
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            summary.stages.append(StageOutcome(name, "failed", round(seconds, 3), reason[:2000]))
+            summary.state, summary.failed_stage, summary.error = "failed", name, reason[:2000]
+            summary.finished_at = landing.utcnow()
+            _take_client_stats(summary, client)
+            with contextlib.suppress(Exception):
+                _record(raw_db, summary)
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt / SystemExit: recorded, not alerted, not wrapped
+            alert_failure(summary.as_dict(), url=alert_webhook)
+            msg = (
+                f"The nightly pipeline failed at stage {name!r}: {reason}. The last published warehouse "
+                "is still serving; the next run resumes where this one stopped."
+            )
+            raise PipelineFailedError(msg, summary) from exc
+        seconds = time.perf_counter() - started
+        summary.stages.append(
+            StageOutcome(name, "skipped" if detail.startswith("skipped") else "succeeded", round(seconds, 3), detail)
+        )
+        logger.info("stage %s: %s in %.1f s", name, detail, seconds)
+        _take_client_stats(summary, client)
+        _record(raw_db, summary)
+
+    def crawl_stage() -> str:
+        mode, why = choose_crawl_mode(raw_db, client.endpoint)
+        summary.crawl_mode = mode
+        result = run_crawl(
+            mode=mode,  # type: ignore[arg-type]
+            data_dir=data_dir,
+            cards=cards,
+            card_concurrency=card_concurrency,
+            overlap_minutes=overlap_minutes,
+            client=client,
+            show_progress=show_progress,
+            task_retries=task_retries,
+        )
+        summary.crawl_id, summary.crawl_resumed, summary.cards = result.crawl_id, result.resumed, result.cards
+        summary.models_listed = result.models_total
+        con = landing.connect(raw_db)
+        try:
+            summary.models_new, summary.models_changed = landing.model_changes(con, result.crawl_id)
+        finally:
+            con.close()
+        return (
+            f"{why}; {result.models_total:,} models listed ({summary.models_new:,} new, "
+            f"{summary.models_changed:,} changed){', resumed' if result.resumed else ''}; "
+            f"cards {result.cards or 'none'}"
+        )
+
+    def counters_stage() -> str:
+        if not counters:
+            return "skipped: counters sweep turned off"
+        if summary.crawl_mode == "full" and not summary.crawl_resumed:
+            return "skipped: tonight's full crawl listed every model's counters"
+        result = run_sweep("counters", data_dir=data_dir, client=client, task_retries=task_retries)
+        summary.counters_crawl_id, summary.counters_landed = result.crawl_id, result.models_total
+        return f"{result.models_total:,} models' counters{' (resumed)' if result.resumed else ''}"
+
+    def id_sweep_stage() -> str:
+        if id_sweep == "never":
+            return "skipped: id sweep turned off (--id-sweep never)"
+        if id_sweep == "auto":
+            con = landing.connect(raw_db)
+            try:
+                due = id_sweep_due(con, client.endpoint, every=id_sweep_every)
+            finally:
+                con.close()
+            if not due:
+                return f"skipped: not due (one succeeded within {id_sweep_every.days} days)"
+        result = run_sweep("ids", data_dir=data_dir, client=client, task_retries=task_retries)
+        summary.id_sweep_crawl_id, summary.ids_landed = result.crawl_id, result.models_total
+        summary.models_deleted = result.disappeared
+        return f"{result.models_total:,} ids listed, {result.disappeared:,} models disappeared"
+
+    def build_stage() -> str:
+        if not build:
+            return "skipped: build turned off"
+        run_results = data_dir / "dbt" / "target" / "run_results.json"
+        try:
+            outcome = build_stage_task(data_dir, analytics)
+        finally:
+            summary.dbt_tests_passed, summary.dbt_tests_failed = _dbt_test_counts(run_results)
+        summary.dbt_models_built = outcome["models_built"]
+        return (
+            f"published: {outcome['models_built']} models, {summary.dbt_tests_passed} tests passed"
+            f"{', analytics' if outcome['analytics'] else ', no analytics step'}"
+        )
+
+    run_stage("crawl", crawl_stage)
+    run_stage("counters", counters_stage)
+    run_stage("id_sweep", id_sweep_stage)
+    # The row is in the landing before the build reads it, so the warehouse shows this run so far.
+    run_stage("build", build_stage)
+    summary.state = "succeeded"
+    summary.finished_at = landing.utcnow()
+    _record(raw_db, summary)
+    logger.info(
+        "pipeline %s succeeded in %.1f s: %d new, %d changed, %d deleted",
+        summary.pipeline_run_id,
+        summary.seconds,
+        summary.models_new,
+        summary.models_changed,
+        summary.models_deleted,
+    )
+
+
+@flow(name="nightly-pipeline", log_prints=True)
+def pipeline_flow(
+    endpoint: str | None = None,
+    data_dir: str | None = None,
+    id_sweep: str = "auto",
+    counters: bool = True,
+    cards: bool = True,
+    card_concurrency: int = 8,
+    analytics: bool = True,
+    overlap_minutes: float = 120,
+) -> dict:
+    """Nightly run: incremental crawl with cards → counters sweep → weekly id sweep → dbt build → run summary.
+
+    Keeps the warehouse fresh and its history growing (counter time series, dated disappearances).
+    A failed stage fails the flow run with a readable reason, leaves the published warehouse serving
+    and is picked up by the next run; a run that finds another one in progress does nothing.
+    """
+    summary = run_pipeline(
+        endpoint=endpoint,
+        data_dir=data_dir,
+        id_sweep=id_sweep,
+        counters=counters,
+        cards=cards,
+        card_concurrency=card_concurrency,
+        analytics=analytics,
+        overlap_minutes=overlap_minutes,
+    )
+    if summary.state == "skipped":
+        print(summary.message)
+    else:
+        print(
+            f"Pipeline {summary.pipeline_run_id} {summary.state} in {summary.seconds:.1f} s: "
+            f"{summary.models_new:,} new, {summary.models_changed:,} changed, {summary.models_deleted:,} deleted; "
+            + "; ".join(f"{s.stage} {s.state} {s.seconds:.1f} s" for s in summary.stages)
+        )
+    return summary.as_dict()

@@ -1,0 +1,170 @@
+"""The acceptance test of the nightly pipeline: three nights against a local Hub whose corpus changes.
+
+Night 1 crawls a generated demo Hub in full; before nights 2 and 3 the corpus is evolved with
+:func:`evolve_corpus` (models added, modified, deleted, counters changed). After each night the
+published warehouse must show exactly those changes: new versions in ``fct_model_history``, the
+deleted models dated in ``dim_model_lifecycle`` (and still in ``dim_models``: history is never
+deleted), and one more point in every model's counter time series.
+
+Nights are a day apart on a simulated clock (``flows.landing.utcnow``), as they would be under cron.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import landing
+from flows.demo import generate_corpus
+from flows.demo.synthetic import EvolutionManifest, evolve_corpus
+from flows.hub_server import LocalHub
+from flows.pipeline import PipelineSummary, run_pipeline
+from tests.flows.crawl_helpers import corpus_models, fast_client
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+FIRST_NIGHT = dt.datetime(2025, 7, 1, 3, 0, tzinfo=dt.UTC)
+
+
+class NightClock:
+    """``landing.utcnow`` on night ``n``: 03:00 UTC of day ``n`` plus the real time elapsed since then."""
+
+    def __init__(self) -> None:
+        self.night = 0
+        self._real = landing.utcnow
+        self._night_started = self._real()
+
+    def next_night(self) -> None:
+        self.night += 1
+        self._night_started = self._real()
+
+    def __call__(self) -> dt.datetime:
+        return FIRST_NIGHT + dt.timedelta(days=self.night) + (self._real() - self._night_started)
+
+    @property
+    def date(self) -> dt.date:
+        return (FIRST_NIGHT + dt.timedelta(days=self.night)).date()
+
+
+def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _night(hub: LocalHub, data_dir: Path) -> PipelineSummary:
+    return run_pipeline(
+        endpoint=hub.url,
+        data_dir=data_dir,
+        client=fast_client(hub.url),
+        id_sweep="always",
+        show_progress=False,
+    )
+
+
+def _assert_counters_match_corpus(warehouse: Path, corpus: Path, day: dt.date) -> None:
+    truth = {m["id"]: (m["downloads"], m["downloadsAllTime"], m["likes"]) for m in corpus_models(corpus)}
+    landed = {
+        model_id: (downloads, all_time, likes)
+        for model_id, downloads, all_time, likes in _query(
+            warehouse,
+            "select model_id, downloads_30d, downloads_all_time, likes from fct_model_daily_counters "
+            "where counter_date = ?",
+            [day],
+        )
+    }
+    assert landed == truth
+
+
+def _assert_night(
+    warehouse: Path, summary: PipelineSummary, evolution: EvolutionManifest, clock: NightClock, gone_before: set[str]
+) -> None:
+    assert summary.state == "succeeded", summary.error
+    assert summary.crawl_mode == "incremental"
+    assert (summary.models_new, summary.models_changed, summary.models_deleted) == (
+        len(evolution.added),
+        len(evolution.modified),
+        len(evolution.deleted),
+    )
+    # Every model ever seen is still in the warehouse; exactly tonight's deletions are dated tonight.
+    ever_seen = {m["id"] for m in corpus_models(evolution.corpus_dir)} | gone_before | set(evolution.deleted)
+    assert {row[0] for row in _query(warehouse, "select model_id from dim_models")} == ever_seen
+    lifecycle = {
+        model_id: (status, disappeared_at)
+        for model_id, status, disappeared_at in _query(
+            warehouse,
+            "select model_id, lifecycle_status, cast(timezone('UTC', disappeared_at) as date) "
+            "from dim_model_lifecycle where not is_active",
+        )
+    }
+    assert {m for m, (_, day) in lifecycle.items() if day == clock.date} == set(evolution.deleted)
+    assert set(lifecycle) == gone_before | set(evolution.deleted)
+    assert {status for status, _ in lifecycle.values()} == {"disappeared"}
+    # History: a relicensed model has a new version from tonight; the old one closes tonight.
+    versions = _query(
+        warehouse,
+        """
+        select model_id, count(*), max(cast(timezone('UTC', valid_from) as date)),
+               count(*) filter (where valid_to is not null)
+        from fct_model_history where model_id in (select unnest(?)) group by 1
+        """,
+        [evolution.license_changed],
+    )
+    assert len(versions) == len(evolution.license_changed) > 0
+    assert all(latest == clock.date and closed >= 1 for _, _, latest, closed in versions)
+    # Counters: tonight's point of every listed model is exactly what the Hub says now.
+    _assert_counters_match_corpus(warehouse, evolution.corpus_dir, clock.date)
+    changed = _query(
+        warehouse,
+        "select count(*) from fct_model_daily_counters where counter_date = ? and model_id in (select unnest(?)) "
+        "and days_since_previous = 1 and downloads_all_time_delta > 0",
+        [clock.date, evolution.counters_changed],
+    )[0][0]
+    assert changed == len(evolution.counters_changed)
+
+
+@pytest.mark.slow
+def test_three_nights_show_exactly_the_changes_with_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
+    manifest = generate_corpus(corpus, n_models=600, seed=20250712)
+    clock = NightClock()
+    monkeypatch.setattr(landing, "utcnow", clock)
+    with LocalHub(corpus) as hub:
+        first = _night(hub, data_dir)
+        warehouse = data_dir / "warehouse.duckdb"
+        assert first.state == "succeeded"
+        assert first.crawl_mode == "full"
+        assert "falling back to a full crawl" in first.stages[0].detail
+        assert (first.models_new, first.models_changed, first.models_deleted) == (manifest.model_count, 0, 0)
+        assert first.dbt_tests_failed == 0 and first.dbt_tests_passed > 100
+        assert _query(warehouse, "select count(*) from dim_model_lifecycle where is_active")[0][0] == (
+            manifest.model_count
+        )
+        _assert_counters_match_corpus(warehouse, corpus, clock.date)
+
+        gone: set[str] = set()
+        for seed in (1, 2):
+            evolution = evolve_corpus(corpus, seed=seed, added=12, modified=10, deleted=5, counters_changed=40)
+            hub.reload()
+            clock.next_night()
+            summary = _night(hub, data_dir)
+            _assert_night(warehouse, summary, evolution, clock, gone)
+            gone |= set(evolution.deleted)
+
+    # Three points of the counter series for a model that lived through all three nights.
+    series = _query(
+        warehouse,
+        "select model_id, count(*) from fct_model_daily_counters group by 1 having count(*) = 3",
+    )
+    assert len(series) == manifest.model_count - len(gone)
+    family_days = _query(warehouse, "select count(distinct counter_date) from fct_family_daily")[0][0]
+    assert family_days == 3
+    runs = _query(
+        warehouse,
+        "select run_state, crawl_mode, models_deleted, build_state from fct_pipeline_runs order by started_at",
+    )
+    # The third run's build sees its own row before the build; the first two are final.
+    assert runs == [("succeeded", "full", 0, "succeeded"), ("succeeded", "incremental", 5, "succeeded"),
+                    ("running", "incremental", 5, None)]  # fmt: skip
