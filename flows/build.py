@@ -80,8 +80,12 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
 def _remove_database_files(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
+    for candidate in (path, _wal(path)):
         candidate.unlink(missing_ok=True)
 
 
@@ -102,6 +106,12 @@ def _release_dbt_duckdb() -> None:
         environment.close()
 
 
+def _stable_build_path(build_db: Path) -> Path:
+    """``warehouse.duckdb.building-<id>`` -> ``warehouse.duckdb.building`` (same folder)."""
+    stem, separator, _ = build_db.name.rpartition(".building-")
+    return build_db.with_name(f"{stem}.building") if separator else build_db
+
+
 def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> list[_NodeOutcome]:
     """Run one dbt command in-process against ``raw_db`` -> ``build_db``; return every node's outcome.
 
@@ -112,30 +122,47 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
 
     target_path = dbt_dir / "target"
     log_path = dbt_dir / "logs"
+    temp_path = dbt_dir / "duckdb_tmp"
+    temp_path.mkdir(parents=True, exist_ok=True)
+    # dbt reuses target/partial_parse.msgpack only while the rendered profile is unchanged, and the
+    # profile holds the database path: dbt therefore always writes to one stable file name beside
+    # the build file, which is renamed to ``build_db`` once DuckDB has closed it.
+    stable_db = _stable_build_path(build_db)
+    if stable_db != build_db:
+        _remove_database_files(stable_db)  # left over by a build that was killed
     env = {
         "HUBGENOME_RAW_DB": str(raw_db),
-        "HUBGENOME_BUILD_DB": str(build_db),
+        "HUBGENOME_BUILD_DB": str(stable_db),
+        "HUBGENOME_DUCKDB_TEMP": str(temp_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
     run_results = target_path / "run_results.json"
     run_results.unlink(missing_ok=True)
-    with _environment(env):
-        result = dbtRunner().invoke(
-            [
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(target_path),
-                "--log-path",
-                str(log_path),
-                "--no-use-colors",
-            ]
-        )
-    _release_dbt_duckdb()
+    try:
+        with _environment(env):
+            result = dbtRunner().invoke(
+                [
+                    *args,
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--target-path",
+                    str(target_path),
+                    "--log-path",
+                    str(log_path),
+                    "--no-use-colors",
+                ]
+            )
+    finally:
+        _release_dbt_duckdb()
+        if stable_db != build_db and stable_db.exists():
+            # Fold the write-ahead log into the file under the name it was written with (DuckDB
+            # does not replay a WAL next to a renamed file), then rename the file alone.
+            with duckdb.connect(str(stable_db)) as con:
+                con.execute("checkpoint")
+            os.replace(stable_db, build_db)
     if run_results.exists():
         payload = json.loads(run_results.read_text())
         return [
@@ -254,10 +281,23 @@ def build_flow(
     data_dir: str | None = None,
     raw_db: str | None = None,
     warehouse: str | None = None,
+    analytics: bool = True,
 ) -> BuildResult:
-    """Build the dbt warehouse from the raw landing and publish it atomically if every test passed."""
+    """Build the dbt warehouse from the raw landing, compute the analytics into it, and publish it atomically.
+
+    The new file replaces ``<data dir>/warehouse.duckdb`` only if every dbt test passed and the
+    analytics step (the ``run-analytics`` task, with ``analytics=True``) succeeded.
+    """
+    before_publish = None
+    if analytics:
+        from analytics.flow import run_analytics_task
+
+        def before_publish(path: Path) -> None:
+            run_analytics_task(str(path))
+
     return build_warehouse(
         Path(data_dir) if data_dir else None,
         raw_db=Path(raw_db) if raw_db else None,
         warehouse=Path(warehouse) if warehouse else None,
+        before_publish=before_publish,
     )

@@ -2,37 +2,45 @@
     See the `lineage_rules` doc block for the resolution and relation-inference rules. -#}
 with
 
-models as (
+models as not materialized (
 
-    select model_id, library_name, has_gguf, tags, card_base_models, card_base_model_relation
+    {#- Read in several places below; a view over a column store, so each read scans only the
+        columns it needs instead of DuckDB materializing the wide CTE once. -#}
+    select model_key, model_id, library_name, has_gguf, tags, card_base_models, card_base_model_relation
     from {{ ref('stg_hub__models') }}
 
 ),
 
-base_model_tags as (
+tags as (
 
-    select model_id, tag_value, base_model_relation, tag_position
-    from {{ ref('stg_hub__model_tags') }}
-    where tag_type = 'base_model'
+    select
+        model_key,
+        unnest(tags) as tag,
+        generate_subscripts(tags, 1) as tag_position
+    from models
 
 ),
 
 tag_references as (
 
+    {#- Only base_model tags (same rules as stg_hub__model_tags, through the same macros). -#}
     select
-        model_id as child_model_id,
-        trim(tag_value) as parent_reference,
-        base_model_relation as declared_relation,
-        case when base_model_relation is null then 'bare_tag' else 'typed_tag' end as edge_source,
+        model_key as child_model_key,
+        trim({{ base_model_tag_reference('substr(tag, 12)') }}) as parent_reference,
+        {{ base_model_tag_relation('substr(tag, 12)') }} as declared_relation,
+        case
+            when {{ base_model_tag_relation('substr(tag, 12)') }} is null then 'bare_tag' else 'typed_tag'
+        end as edge_source,
         1000 + tag_position as listing_order
-    from base_model_tags
+    from tags
+    where starts_with(tag, 'base_model:')
 
 ),
 
 card_references as (
 
     select
-        model_id as child_model_id,
+        model_key as child_model_key,
         trim(unnest(card_base_models)) as parent_reference,
         case
             when lower(card_base_model_relation) in ('finetune', 'adapter', 'quantized', 'merge')
@@ -48,21 +56,36 @@ card_references as (
 all_references as (
 
     select * from tag_references
+    where parent_reference <> ''
     union all
     select * from card_references
+    where parent_reference <> ''
 
 ),
 
-model_ids as (
+exact_resolved as (
 
-    select model_id from models
+    select
+        all_references.*,
+        models.model_id as exact_model_id,
+        models.model_key as exact_model_key
+    from all_references
+    left join models on all_references.parent_reference = models.model_id
 
 ),
 
-model_ids_lower as (
+case_insensitive_ids as (
 
-    select lower(model_id) as model_id_lower, min(model_id) as model_id
+    {#- Lower-cased ids only for the references without an exact match (a small set), not a
+        lower-case index of every model. Several models equal ignoring case: the smallest id. -#}
+    select
+        lower(models.model_id) as model_id_lower,
+        min(models.model_id) as model_id,
+        arg_min(models.model_key, models.model_id) as model_key
     from models
+    semi join exact_resolved
+        on exact_resolved.exact_model_key is null
+            and lower(models.model_id) = lower(exact_resolved.parent_reference)
     group by 1
 
 ),
@@ -70,28 +93,29 @@ model_ids_lower as (
 resolved as (
 
     select
-        all_references.*,
-        coalesce(exact_match.model_id, case_match.model_id, all_references.parent_reference)
-            as parent_model_id,
+        exact_resolved.* exclude (exact_model_id, exact_model_key),
+        coalesce(
+            exact_resolved.exact_model_id, case_match.model_id, exact_resolved.parent_reference
+        ) as parent_model_id,
+        coalesce(exact_resolved.exact_model_key, case_match.model_key) as parent_model_key,
         case
-            when exact_match.model_id is not null then 1
-            when case_match.model_id is not null then 2
+            when exact_resolved.exact_model_key is not null then 1
+            when case_match.model_key is not null then 2
             else 3
         end as match_rank
-    from all_references
-    left join model_ids as exact_match
-        on all_references.parent_reference = exact_match.model_id
-    left join model_ids_lower as case_match
-        on lower(all_references.parent_reference) = case_match.model_id_lower
-    where all_references.parent_reference <> ''
+    from exact_resolved
+    left join case_insensitive_ids as case_match
+        on exact_resolved.exact_model_key is null
+            and lower(exact_resolved.parent_reference) = case_match.model_id_lower
 
 ),
 
 grouped as (
 
     select
-        child_model_id,
+        child_model_key,
         parent_model_id,
+        any_value(parent_model_key) as parent_model_key,
         min(parent_reference) filter (where match_rank = 1) as exact_reference,
         min(parent_reference) as any_reference,
         min(match_rank) as match_rank,
@@ -114,22 +138,61 @@ grouped as (
 
 ),
 
+children as (
+
+    select
+        models.model_key as child_model_key,
+        models.model_id as child_model_id,
+        models.has_gguf
+        or models.library_name = 'gguf'
+        {#- list_filter rather than list_has_any, which is several times slower in DuckDB 2.0. -#}
+        or len(list_filter(
+            models.tags,
+            lambda tag: tag in ('gguf', 'gptq', 'awq', 'exl2', '4-bit', '8-bit', 'bitsandbytes')
+        )) > 0 as child_has_quantization_signal,
+        models.library_name = 'peft'
+        or len(list_filter(models.tags, lambda tag: tag in ('peft', 'lora'))) > 0
+            as child_has_adapter_signal
+    from models
+    semi join grouped on models.model_key = grouped.child_model_key
+
+),
+
+positions as (
+
+    {#- Both per-child windows on narrow rows (one sort), joined back to the wide ones. -#}
+    select
+        grouped.child_model_key,
+        grouped.parent_model_id,
+        count(*) filter (where children.child_model_id <> grouped.parent_model_id)
+            over (partition by grouped.child_model_key) as child_parent_count,
+        row_number() over (
+            partition by grouped.child_model_key
+            order by
+                children.child_model_id = grouped.parent_model_id,
+                grouped.listing_order,
+                grouped.parent_model_id
+        ) as parent_position
+    from grouped
+    inner join children on grouped.child_model_key = children.child_model_key
+
+),
+
 with_child as (
 
     select
         grouped.*,
-        grouped.child_model_id = grouped.parent_model_id as is_self_loop,
-        count(*) filter (where grouped.child_model_id <> grouped.parent_model_id)
-            over (partition by grouped.child_model_id) as child_parent_count,
-        models.has_gguf
-        or models.library_name = 'gguf'
-        or list_has_any(
-            models.tags, ['gguf', 'gptq', 'awq', 'exl2', '4-bit', '8-bit', 'bitsandbytes']
-        ) as child_has_quantization_signal,
-        models.library_name = 'peft'
-        or list_has_any(models.tags, ['peft', 'lora']) as child_has_adapter_signal
+        children.child_model_id,
+        children.child_has_quantization_signal,
+        children.child_has_adapter_signal,
+        children.child_model_id = grouped.parent_model_id as is_self_loop,
+        positions.child_parent_count,
+        positions.parent_position
     from grouped
-    inner join models on grouped.child_model_id = models.model_id
+    inner join children on grouped.child_model_key = children.child_model_key
+    inner join positions
+        on grouped.child_model_key = positions.child_model_key
+            and grouped.parent_model_id = positions.parent_model_id
 
 ),
 
@@ -141,6 +204,8 @@ final as (
         child_model_id,
         parent_model_id,
         coalesce(exact_reference, any_reference) as parent_reference,
+        child_model_key,
+        parent_model_key,
 
         -- text
         coalesce(
@@ -164,9 +229,7 @@ final as (
         end as parent_match,
 
         -- numerics
-        row_number() over (
-            partition by child_model_id order by is_self_loop, listing_order, parent_model_id
-        ) as parent_position,
+        parent_position,
         child_parent_count,
 
         -- booleans

@@ -1,4 +1,6 @@
-{#- Mutation = 1 - Jaccard(parent values, child values), defined (as in the paper) only when both
+{#- Every branch carries the edge's ids and relation, so the result needs no join back to the
+    edges on the (string) edge id.
+    Mutation = 1 - Jaccard(parent values, child values), defined (as in the paper) only when both
     sides have at least one value; single-valued traits are one-element lists. -#}
 with
 
@@ -12,29 +14,31 @@ edges as (
 trait_values as (
 
     select
-        edge_id, 'license' as trait, parent_license_ids as parent_values,
+        edge_id, child_model_id, parent_model_id, relation, 'license' as trait,
+        parent_license_ids as parent_values,
         child_license_ids as child_values
     from edges
     union all
     select
-        edge_id, 'license_category' as trait,
+        edge_id, child_model_id, parent_model_id, relation, 'license_category' as trait,
         list_filter([parent_license_category], lambda value: value is not null) as parent_values,
         list_filter([child_license_category], lambda value: value is not null) as child_values
     from edges
     union all
     select
-        edge_id, 'language' as trait, parent_language_codes as parent_values,
+        edge_id, child_model_id, parent_model_id, relation, 'language' as trait,
+        parent_language_codes as parent_values,
         child_language_codes as child_values
     from edges
     union all
     select
-        edge_id, 'task' as trait,
+        edge_id, child_model_id, parent_model_id, relation, 'task' as trait,
         list_filter([parent_pipeline_tag], lambda value: value is not null) as parent_values,
         list_filter([child_pipeline_tag], lambda value: value is not null) as child_values
     from edges
     union all
     select
-        edge_id, 'library' as trait,
+        edge_id, child_model_id, parent_model_id, relation, 'library' as trait,
         list_filter([parent_library_name], lambda value: value is not null) as parent_values,
         list_filter([child_library_name], lambda value: value is not null) as child_values
     from edges
@@ -56,12 +60,12 @@ final as (
     select
         -- ids
         compared.edge_id,
-        edges.child_model_id,
-        edges.parent_model_id,
+        compared.child_model_id,
+        compared.parent_model_id,
 
         -- text
         compared.trait,
-        edges.relation,
+        compared.relation,
         nullif(array_to_string(list_sort(compared.parent_values), ','), '') as parent_value,
         nullif(array_to_string(list_sort(compared.child_values), ','), '') as child_value,
 
@@ -77,7 +81,6 @@ final as (
         len(compared.parent_values) > 0 and len(compared.child_values) > 0 as is_both_present
 
     from compared
-    inner join edges on compared.edge_id = edges.edge_id
 
 )
 

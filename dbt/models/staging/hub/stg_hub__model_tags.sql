@@ -58,9 +58,7 @@ classified as (
         end as tag_type,
         case
             when split.tag_prefix = 'base_model'
-                and split_part(split.tag_suffix, ':', 1) in ('finetune', 'adapter', 'quantized', 'merge')
-                and contains(split.tag_suffix, ':')
-                then split_part(split.tag_suffix, ':', 1)
+                then {{ base_model_tag_relation('split.tag_suffix') }}
         end as base_model_relation,
         languages.normalized_code as language_code,
         split.tag_suffix
@@ -79,8 +77,7 @@ final as (
         tag,
         tag_type,
         case
-            when base_model_relation is not null
-                then substr(tag_suffix, length(base_model_relation) + 2)
+            when tag_type = 'base_model' then {{ base_model_tag_reference('tag_suffix') }}
             when tag_type = 'language' then tag
             when tag_type <> 'other' then tag_suffix
             else tag
