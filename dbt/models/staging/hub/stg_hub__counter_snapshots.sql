@@ -1,0 +1,34 @@
+{#- One row per landed counters-sweep row (a sweep may list a model twice when the listing shifts
+    under it; fct_model_daily_counters keeps the last one). -#}
+with
+
+source as (
+
+    select rowid as landing_row_id, * from {{ source('hub_ops', 'raw_model_counters') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        landing_row_id,
+        crawl_id,
+        model_id,
+        model_object_id,
+
+        -- numerics
+        page_number,
+        downloads as downloads_30d,
+        downloads_all_time,
+        likes,
+        trending_score,
+
+        -- timestamps
+        fetched_at
+
+    from source
+
+)
+
+select * from renamed
