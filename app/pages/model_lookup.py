@@ -1,0 +1,162 @@
+"""Model lookup: find a model by id (prefix, substring, fuzzy) and see its traits, family, lineage and history.
+
+``?model=org/name`` opens a model directly; the URL follows the model shown, so it can be shared.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from app import data, ui
+
+st.title("Model lookup")
+wh = data.require_warehouse()
+
+linked = st.query_params.get("model", "")
+query = st.text_input(
+    "Model id",
+    value=linked,
+    key="model_query",
+    placeholder="org/name, a prefix such as `meta-llama/`, or a fuzzy guess",
+    help="Prefix and substring matches over every model; when none match, fuzzy matches over the most "
+    f"downloaded {data.FUZZY_CANDIDATES:,}.",
+)
+if not query.strip():
+    st.info("Type a model id, a prefix or part of a name to look a model up.")
+    st.stop()
+
+exact = data.resolve_model_id(wh, query)
+hits = data.search_models(wh, query)
+options: list[str] = [exact] if exact else []
+options += [m for m in hits["model_id"].to_list() if m not in options]
+if not options:  # fuzzy matching is the fallback for misspellings
+    fuzzy = data.fuzzy_models(wh, query)
+    options += [m for m in fuzzy["model_id"].to_list() if m not in options]
+if not options:
+    st.warning(f"No model matches `{query}`: check the spelling, or try a shorter prefix.")
+    st.stop()
+
+match_kind = {row["model_id"]: row["match"] for row in hits.iter_rows(named=True)}
+if exact:
+    match_kind[exact] = "exact"
+model_id = st.selectbox(
+    f"{len(options)} match(es)",
+    options,
+    index=0,
+    key="model_pick",
+    format_func=lambda m: f"{m}  ({match_kind.get(m, 'fuzzy')})",
+)
+if st.query_params.get("model") != model_id:
+    st.query_params["model"] = model_id
+
+row = data.model(wh, model_id)
+if row is None:
+    st.warning(f"`{model_id}` is not in this warehouse.")
+    st.stop()
+family = data.family(wh, row["family_id"]) or {}
+
+st.header(model_id)
+st.caption(
+    f"by {row['author']} · created {row['created_at']:%Y-%m-%d}" if row.get("created_at") else f"by {row['author']}"
+)
+metrics = st.columns(6)
+metrics[0].metric("Family root", row["root_model_id"])
+metrics[1].metric("Family size", ui.number(family.get("family_size")))
+metrics[2].metric("Generation", ui.number(row["depth"]), help="0 = the family root.")
+metrics[3].metric("Downloads (30 d)", ui.number(row["downloads"]))
+metrics[4].metric("Likes", ui.number(row["likes"]))
+metrics[5].metric("Children", ui.number(row["child_count"]))
+ui.page_link("family", f"Open the family of {row['family_id']} in the explorer", {"family": row["family_id"]})
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Traits")
+    traits = {
+        "licences": ", ".join(row["license_ids"] or []) or "none declared",
+        "licence category": row["license_category"] or "–",
+        "task": row["pipeline_tag"] or "–",
+        "library": row["library_name"] or "–",
+        "languages": ", ".join(row["language_names"] or row["language_codes"] or []) or "–",
+        "gated": row["gated_mode"],
+        "relation to tree parent": row["tree_parent_relation"] or "– (root)",
+    }
+    st.dataframe(
+        pl.DataFrame({"trait": list(traits), "value": [str(v) for v in traits.values()]}),
+        hide_index=True,
+        width="stretch",
+    )
+with right:
+    st.subheader("Card features")
+    card = {
+        "card status": row["card_status"] or "never fetched",
+        "length (characters)": ui.number(row["card_length_characters"]),
+        "length (words)": ui.number(row["card_length_words"]),
+        "front matter": "valid" if row["is_front_matter_valid"] else ("invalid" if row["has_front_matter"] else "none"),
+        "auto-generated": "yes" if row["is_auto_generated"] else "no",
+        "datasets / arXiv tags": f"{row['dataset_count']} / {row['arxiv_count']}",
+    }
+    st.dataframe(
+        pl.DataFrame({"feature": list(card), "value": [str(v) for v in card.values()]}),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("Ancestors up to the root")
+chain = data.ancestors(wh, model_id)
+if chain.height <= 1:
+    st.write("This model is the root of its family." if row["is_root"] else "No resolvable tree parent.")
+else:
+    st.dataframe(chain, hide_index=True, width="stretch")
+    if chain["model_id"][-1] != row["root_model_id"]:
+        st.caption(f"The tree path stops before the root `{row['root_model_id']}` (a cycle was broken there).")
+
+declared = data.parents(wh, model_id)
+if declared.height:
+    st.subheader("Declared parents")
+    st.dataframe(declared, hide_index=True, width="stretch")
+
+st.subheader("Children by relation")
+by_relation = data.children_by_relation(wh, model_id)
+if by_relation.height == 0:
+    st.write("No crawled model names this one as its parent.")
+else:
+    st.altair_chart(
+        alt.Chart(by_relation)
+        .mark_bar()
+        .encode(
+            x="children:Q",
+            y=alt.Y("relation:N", title=None),
+            color=alt.Color("relation:N", scale=ui.relation_scale(), legend=None),
+        )
+        .properties(height=40 + 30 * by_relation.height),
+        width="stretch",
+    )
+    kids = data.children(wh, model_id)
+    st.caption(f"Showing {kids.height:,} of {int(by_relation['children'].sum()):,} children, most downloaded first.")
+    st.dataframe(kids, hide_index=True, width="stretch")
+
+st.subheader("Licence conflicts on its edges")
+conflicts = data.model_conflicts(wh, model_id)
+if conflicts.height == 0:
+    st.write("None: no licence-obligation rule is broken on this model's edges.")
+else:
+    st.dataframe(conflicts, hide_index=True, width="stretch")
+
+st.subheader("History across crawls")
+history = data.model_history(wh, model_id)
+st.dataframe(history, hide_index=True, width="stretch")
+
+with st.expander("Every field of the model (dim_models)"):
+    st.dataframe(
+        pl.DataFrame({"column": list(row), "value": [str(v) for v in row.values()]}),
+        hide_index=True,
+        width="stretch",
+    )
+with st.expander("Model card (first 4,000 characters, shown as plain text)"):
+    text = data.card_text(wh, model_id)
+    if text:
+        st.code(text, language=None, wrap_lines=True)
+    else:
+        st.write("No card text was fetched for this model.")
