@@ -23,6 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint --disable-progress-bar --nocolor dbt/models dbt/tests dbt/macros
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -25,13 +25,16 @@ does; the figures of the last build are reported.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 import networkx as nx
@@ -63,11 +66,17 @@ class BuildFigures:
     inside: float
     peak_gib: float
     rusage_peak_gib: float
+    cpu_seconds: float
     timings: dict[str, float]
 
 
 def run_build(data_dir: Path, raw_db: Path) -> BuildFigures:
-    """One ``build_warehouse`` in a fresh child process: wall time, peak RSS and node timings."""
+    """One ``build_warehouse`` in a fresh child process: wall time, peak RSS, CPU time and node timings.
+
+    The CPU time (user + system of the child, every DuckDB thread included) is reported beside the
+    wall time because it hardly depends on what else the machine runs, where the wall time does.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(data_dir), str(raw_db)],
@@ -83,14 +92,22 @@ def run_build(data_dir: Path, raw_db: Path) -> BuildFigures:
         raise SystemExit(msg)
     line = next(line for line in reversed(done.stdout.splitlines()) if line.startswith("BENCH "))
     payload = json.loads(line.removeprefix("BENCH "))
-    rusage_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rusage_peak = after.ru_maxrss / 1024 / 1024
+    cpu_seconds = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return BuildFigures(
         wall=wall,
         inside=payload["inside"],
         peak_gib=payload["hwm_kib"] / 1024 / 1024,
         rusage_peak_gib=rusage_peak,
+        cpu_seconds=cpu_seconds,
         timings=payload["timings"],
     )
+
+
+def _load_average() -> str:
+    """The 1/5/15-minute load averages (the machine is shared: wall times depend on them)."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def lineage_path_nodes(manifest_path: Path) -> set[str]:
@@ -177,7 +194,8 @@ def bench(name: str, corpus: Path, work: Path, builds: int) -> None:
         print(
             f"[{name}] build {number}/{builds}: wall {figures.wall:.1f} s "
             f"(in build_warehouse {figures.inside:.1f} s), peak RSS {figures.peak_gib:.2f} GiB "
-            f"(VmHWM; rusage children max {figures.rusage_peak_gib:.2f} GiB)"
+            f"(VmHWM; rusage children max {figures.rusage_peak_gib:.2f} GiB), CPU {figures.cpu_seconds:.1f} s, "
+            f"load average {_load_average()}"
         )
     slowest = sorted(figures.timings.items(), key=lambda item: -item[1])[:10]
     print(f"[{name}] slowest nodes: " + ", ".join(f"{node.split('.')[-1]} {s:.2f}" for node, s in slowest))
@@ -188,7 +206,10 @@ def bench(name: str, corpus: Path, work: Path, builds: int) -> None:
         f"{', '.join(sorted(node.split('.')[-1] for node in path))}): {lineage_seconds:.2f} s"
     )
     reference_seconds, placed = networkx_reference(raw_db)
-    print(f"[{name}] networkx reference: {reference_seconds:.1f} s for {len(placed):,} models")
+    print(
+        f"[{name}] networkx reference: {reference_seconds:.1f} s for {len(placed):,} models, "
+        f"load average {_load_average()}"
+    )
     with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("select model_id, root_model_id, depth from dim_models").fetchall()
     built = {model_id: (root, depth) for model_id, root, depth in rows}
@@ -205,6 +226,14 @@ def bench(name: str, corpus: Path, work: Path, builds: int) -> None:
     )
 
 
+def _sibling_module(name: str) -> ModuleType:
+    """Import ``bench/<name>.py`` whether this file runs as a script or as ``bench.build``."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tiled", action="store_true")
@@ -216,8 +245,7 @@ def main() -> None:
     if not args.skip_tiled:
         tiled = root / "hub-2024-07-x4"
         if not list(tiled.glob("models-*.jsonl.gz")):
-            from bench.tile_corpus import tile_corpus
-
+            tile_corpus = _sibling_module("tile_corpus").tile_corpus
             started = time.perf_counter()
             tile_corpus(HUB, tiled, 4)
             print(f"[tiled x4] tile_corpus: {time.perf_counter() - started:.1f} s")

@@ -16,16 +16,19 @@ tree_parents as (
 
 ),
 
-links as (
+links as materialized (
 
+    {#- Only the models with a tree parent (a sixth of the Hub): each step of the walk joins its
+        frontier with these, not with every model. -#}
     select model_key, tree_parent_model_key from tree_parents
+    where tree_parent_model_key is not null
 
 ),
 
 walk_down (model_key, root_model_key, depth) as (
 
     select model_key, model_key as root_model_key, 0 as depth
-    from links
+    from tree_parents
     where tree_parent_model_key is null
 
     union all
@@ -39,6 +42,7 @@ walk_down (model_key, root_model_key, depth) as (
 
 unreached as (
 
+    {#- Roots are always reached, so only models with a tree parent can be unreached. -#}
     select links.model_key, links.tree_parent_model_key
     from links
     anti join walk_down on links.model_key = walk_down.model_key

@@ -4,8 +4,9 @@
     licence ids (license: tags and cardData.license, lower-cased, sorted), the most restrictive
     licence category, ISO language codes (tags that are codes of the iso_639_languages seed,
     3-letter codes folded into their 2-letter equivalent), declared parent references, and an md5
-    of all tracked traits. Licence and language lists repeat a lot, so they are classified once per
-    distinct list and joined back, instead of once per sighting. -#}
+    of all tracked traits. Licences and languages are classified by map lookups inside each
+    sighting's own short lists (see lookups), which measured several times cheaper than grouping
+    and joining on the list values. -#}
 with
 
 snapshots as (
@@ -30,30 +31,39 @@ snapshots as (
 
 ),
 
-license_taxonomy as (
+lookups as (
 
-    select license_id, license_category from {{ ref('license_taxonomy') }}
+    {#- The seeds as three maps in one row (licence id -> category rank, language code -> its
+        normalized code, normalized code -> name), so each sighting classifies its few licence
+        ids and short tags by lookups inside its own lists: no group-by or join on list values.
+        A code whose normalized code has no name is not a language (as an inner join would drop
+        it). -#}
+    select
+        (
+            select
+                map(
+                    list(license_id),
+                    list({{ license_category_rank("coalesce(license_category, 'other_unknown')") }})
+                )
+            from {{ ref('license_taxonomy') }}
+        ) as license_ranks,
+        (
+            select map(list(codes.language_code), list(named.language_code))
+            from {{ ref('iso_639_languages') }} as codes
+            inner join {{ ref('iso_639_languages') }} as named
+                on coalesce(codes.iso_639_1_code, codes.language_code) = named.language_code
+        ) as language_codes,
+        (
+            select map(list(language_code), list(language_name))
+            from {{ ref('iso_639_languages') }}
+        ) as language_names
 
 ),
 
-languages as (
+snapshot_lists as (
 
-    select language_code, coalesce(iso_639_1_code, language_code) as normalized_code
-    from {{ ref('iso_639_languages') }}
-
-),
-
-language_names as (
-
-    select language_code, language_name from {{ ref('iso_639_languages') }}
-
-),
-
-snapshot_lists as materialized (
-
-    {#- Materialized: the lists feed two distinct-list lookups and the final projection; inlining
-        would recompute the list lambdas for each. Each lambda pass over the full tag list only
-        filters; the rest works on the short filtered lists. -#}
+    {#- Each lambda pass over the full tag list only filters; the rest works on the short
+        filtered lists. -#}
     select
         snapshots.* exclude (tags, card_licenses, card_base_models),
         {{ license_ids_from_tags('tags', 'card_licenses') }} as license_ids,
@@ -73,63 +83,32 @@ snapshot_lists as materialized (
 
 ),
 
-license_lists as (
-
-    select license_ids, unnest(license_ids) as license_id
-    from (
-        select distinct license_ids from snapshot_lists
-        where len(license_ids) > 0
-    )
-
-),
-
-license_list_categories as (
+coded as (
 
     select
-        license_lists.license_ids,
+        snapshot_lists.* exclude (short_tags),
         {{ license_category_from_rank(
-            'min(' ~ license_category_rank("coalesce(license_taxonomy.license_category, 'other_unknown')") ~ ')'
-        ) }} as license_category
-    from license_lists
-    left join license_taxonomy on license_lists.license_id = license_taxonomy.license_id
-    group by 1
-
-),
-
-short_tag_lists as (
-
-    select short_tags, unnest(short_tags) as tag
-    from (
-        select distinct short_tags from snapshot_lists
-        where len(short_tags) > 0
-    )
-
-),
-
-short_tag_languages as (
-
-    select
-        short_tag_lists.short_tags,
-        list(distinct languages.normalized_code order by languages.normalized_code) as language_codes,
-        list(distinct language_names.language_name order by language_names.language_name)
-            as language_names
-    from short_tag_lists
-    inner join languages on short_tag_lists.tag = languages.language_code
-    inner join language_names on languages.normalized_code = language_names.language_code
-    group by 1
+            "list_min(list_transform(snapshot_lists.license_ids, lambda license_id: "
+            ~ "coalesce(lookups.license_ranks[license_id], 5)))"
+        ) }} as license_category,
+        list_sort(list_distinct(list_filter(
+            list_transform(snapshot_lists.short_tags, lambda tag: lookups.language_codes[tag]),
+            lambda code: code is not null
+        ))) as language_codes,
+        lookups.language_names as language_name_lookup
+    from snapshot_lists
+    cross join lookups
 
 ),
 
 classified as (
 
     select
-        snapshot_lists.* exclude (short_tags),
-        license_list_categories.license_category,
-        coalesce(short_tag_languages.language_codes, []) as language_codes,
-        coalesce(short_tag_languages.language_names, []) as language_names
-    from snapshot_lists
-    left join license_list_categories on snapshot_lists.license_ids = license_list_categories.license_ids
-    left join short_tag_languages on snapshot_lists.short_tags = short_tag_languages.short_tags
+        coded.* exclude (language_name_lookup),
+        list_sort(list_distinct(
+            list_transform(coded.language_codes, lambda code: coded.language_name_lookup[code])
+        )) as language_names
+    from coded
 
 ),
 

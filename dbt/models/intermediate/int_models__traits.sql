@@ -1,5 +1,7 @@
 {#- The traits compared along lineage edges, one row per model: those of its latest sighting in
-    int_model_snapshots__traits (where the rules are). A view: a filter, not a second copy. -#}
+    int_model_snapshots__traits (where the rules are). A view: a filter, not a second copy.
+    model_key (the latest sighting's landing row, as in stg_hub__models) lets the marts join it on
+    an integer instead of the model id string. -#}
 with
 
 snapshot_traits as (
@@ -13,6 +15,7 @@ final as (
 
     select
         -- ids
+        landing_row_id as model_key,
         model_id,
 
         -- text

@@ -1,3 +1,5 @@
+{#- Members, counts and traits are joined on the integer model keys of int_lineage__tree
+    (model_key, root_model_key, tree_parent_model_key), not on the model id strings. -#}
 with
 
 tree as (
@@ -8,21 +10,21 @@ tree as (
 
 models as (
 
-    select model_id, downloads, likes, created_at, pipeline_tag from {{ ref('stg_hub__models') }}
+    select model_key, downloads, likes, created_at, pipeline_tag from {{ ref('stg_hub__models') }}
 
 ),
 
 traits as (
 
-    select model_id, primary_license_id, license_category from {{ ref('int_models__traits') }}
+    select model_key, primary_license_id, license_category from {{ ref('int_models__traits') }}
 
 ),
 
 child_counts as (
 
-    select tree_parent_model_id as model_id, count(*) as tree_child_count
+    select tree_parent_model_key as model_key, count(*) as tree_child_count
     from tree
-    where tree_parent_model_id is not null
+    where tree_parent_model_key is not null
     group by 1
 
 ),
@@ -32,9 +34,12 @@ family_roots as (
 
     {#- Most families are single models: they are built by a plain projection (singletons below),
         and only the members of larger families go through the aggregations. -#}
-    select tree.model_id as family_id, child_counts.model_id is not null as has_children
+    select
+        tree.model_key,
+        tree.model_id as family_id,
+        child_counts.model_key is not null as has_children
     from tree
-    left join child_counts on tree.model_id = child_counts.model_id
+    left join child_counts on tree.model_key = child_counts.model_key
     where tree.is_root
 
 ),
@@ -43,7 +48,7 @@ members as (
 
     select
         tree.family_id,
-        tree.model_id,
+        tree.model_key,
         tree.depth,
         tree.tree_parent_relation,
         models.downloads,
@@ -53,9 +58,9 @@ members as (
         traits.primary_license_id,
         traits.license_category
     from tree
-    inner join family_roots on tree.family_id = family_roots.family_id and family_roots.has_children
-    inner join models on tree.model_id = models.model_id
-    left join traits on tree.model_id = traits.model_id
+    inner join family_roots on tree.root_model_key = family_roots.model_key and family_roots.has_children
+    inner join models on tree.model_key = models.model_key
+    left join traits on tree.model_key = traits.model_key
 
 ),
 
@@ -118,7 +123,7 @@ aggregated as (
         count(*) filter (where members.tree_parent_relation = 'adapter') as adapter_children,
         count(*) filter (where members.tree_parent_relation = 'quantized') as quantized_children,
         count(*) filter (where members.tree_parent_relation = 'merge') as merge_children,
-        count(*) filter (where child_counts.model_id is null) as leaf_count,
+        count(*) filter (where child_counts.model_key is null) as leaf_count,
         sum(members.downloads) as total_downloads,
         sum(members.likes) as total_likes,
         count(*) filter (where members.license_category = 'commercial_custom')
@@ -131,7 +136,7 @@ aggregated as (
         min(members.created_at) as first_created_at,
         max(members.created_at) as last_created_at
     from members
-    left join child_counts on members.model_id = child_counts.model_id
+    left join child_counts on members.model_key = child_counts.model_key
     group by 1
 
 ),
@@ -209,8 +214,8 @@ singletons as (
         models.created_at as first_created_at,
         models.created_at as last_created_at
     from family_roots
-    inner join models on family_roots.family_id = models.model_id
-    left join traits on family_roots.family_id = traits.model_id
+    inner join models on family_roots.model_key = models.model_key
+    left join traits on family_roots.model_key = traits.model_key
     where not family_roots.has_children
 
 ),

@@ -1,3 +1,5 @@
+{#- Every per-model source is joined on the integer model_key (the latest sighting's landing row)
+    rather than the model id string; cards are keyed by model id only. -#}
 with
 
 models as (
@@ -34,7 +36,7 @@ edges as (
 parent_counts as (
 
     select
-        child_model_id as model_id,
+        child_model_key as model_key,
         count(*) as parent_count,
         count(*) filter (where is_dangling) as dangling_parent_count
     from edges
@@ -44,7 +46,7 @@ parent_counts as (
 
 child_counts as (
 
-    select parent_model_id as model_id, count(*) as child_count
+    select parent_model_key as model_key, count(*) as child_count
     from edges
     where not is_dangling
     group by 1
@@ -115,11 +117,11 @@ final as (
         models.last_seen_at
 
     from models
-    left join traits on models.model_id = traits.model_id
+    left join traits on models.model_key = traits.model_key
     left join card_features on models.model_id = card_features.model_id
-    left join tree on models.model_id = tree.model_id
-    left join parent_counts on models.model_id = parent_counts.model_id
-    left join child_counts on models.model_id = child_counts.model_id
+    left join tree on models.model_key = tree.model_key
+    left join parent_counts on models.model_key = parent_counts.model_key
+    left join child_counts on models.model_key = child_counts.model_key
 
 )
 

@@ -1,3 +1,5 @@
+{#- Parent and child traits are joined on the integer model keys the edges carry (a dangling
+    parent has none, so its trait columns are null), not on the model id strings. -#}
 with
 
 edges as (
@@ -9,7 +11,7 @@ edges as (
 
 tree as (
 
-    select model_id, tree_parent_model_id from {{ ref('int_lineage__tree') }}
+    select model_key, tree_parent_model_key from {{ ref('int_lineage__tree') }}
 
 ),
 
@@ -21,7 +23,7 @@ traits as (
 
 models as (
 
-    select model_id, created_at, downloads, likes from {{ ref('stg_hub__models') }}
+    select model_key, created_at, downloads, likes from {{ ref('stg_hub__models') }}
 
 ),
 
@@ -67,18 +69,18 @@ final as (
         edges.is_relation_inferred,
         edges.is_case_insensitive_match,
         edges.is_dangling,
-        coalesce(tree.tree_parent_model_id = edges.parent_model_id, false) as is_tree_edge,
+        coalesce(tree.tree_parent_model_key = edges.parent_model_key, false) as is_tree_edge,
 
         -- timestamps
         parent_models.created_at as parent_created_at,
         child_models.created_at as child_created_at
 
     from edges
-    left join tree on edges.child_model_id = tree.model_id
-    left join traits as parent_traits on edges.parent_model_id = parent_traits.model_id
-    left join traits as child_traits on edges.child_model_id = child_traits.model_id
-    left join models as parent_models on edges.parent_model_id = parent_models.model_id
-    left join models as child_models on edges.child_model_id = child_models.model_id
+    left join tree on edges.child_model_key = tree.model_key
+    left join traits as parent_traits on edges.parent_model_key = parent_traits.model_key
+    left join traits as child_traits on edges.child_model_key = child_traits.model_key
+    left join models as parent_models on edges.parent_model_key = parent_models.model_key
+    left join models as child_models on edges.child_model_key = child_models.model_key
 
 )
 

@@ -1,7 +1,11 @@
 {#- Every branch carries the edge's ids and relation, so the result needs no join back to the
     edges on the (string) edge id.
     Mutation = 1 - Jaccard(parent values, child values), defined (as in the paper) only when both
-    sides have at least one value; single-valued traits are one-element lists. -#}
+    sides have at least one value. Licence ids and language codes are already sorted, distinct
+    lists (int_model_snapshots__traits), so they are compared as they are, and the intersection is
+    computed only for the few edges whose lists differ; the single-valued traits (licence
+    category, task, library) are compared as plain values (a Jaccard of two one-element sets is 0
+    when equal, 1 otherwise), with no list built per row. -#}
 with
 
 edges as (
@@ -11,7 +15,7 @@ edges as (
 
 ),
 
-trait_values as (
+list_traits as (
 
     select
         edge_id, child_model_id, parent_model_id, relation, 'license' as trait,
@@ -20,38 +24,76 @@ trait_values as (
     from edges
     union all
     select
-        edge_id, child_model_id, parent_model_id, relation, 'license_category' as trait,
-        list_filter([parent_license_category], lambda value: value is not null) as parent_values,
-        list_filter([child_license_category], lambda value: value is not null) as child_values
-    from edges
-    union all
-    select
         edge_id, child_model_id, parent_model_id, relation, 'language' as trait,
         parent_language_codes as parent_values,
         child_language_codes as child_values
     from edges
+
+),
+
+list_transitions as (
+
+    select
+        edge_id,
+        child_model_id,
+        parent_model_id,
+        trait,
+        relation,
+        nullif(array_to_string(parent_values, ','), '') as parent_value,
+        nullif(array_to_string(child_values, ','), '') as child_value,
+        case
+            when len(parent_values) = 0 or len(child_values) = 0 then null
+            when parent_values = child_values then 0::double
+            else 1 - len(list_intersect(parent_values, child_values))
+                / (len(parent_values) + len(child_values) - len(list_intersect(parent_values, child_values)))
+        end as mutation,
+        parent_values <> child_values as is_changed,
+        len(parent_values) > 0 and len(child_values) > 0 as is_both_present
+    from list_traits
+
+),
+
+value_traits as (
+
+    select
+        edge_id, child_model_id, parent_model_id, relation, 'license_category' as trait,
+        parent_license_category as parent_value,
+        child_license_category as child_value
+    from edges
     union all
     select
         edge_id, child_model_id, parent_model_id, relation, 'task' as trait,
-        list_filter([parent_pipeline_tag], lambda value: value is not null) as parent_values,
-        list_filter([child_pipeline_tag], lambda value: value is not null) as child_values
+        parent_pipeline_tag as parent_value,
+        child_pipeline_tag as child_value
     from edges
     union all
     select
         edge_id, child_model_id, parent_model_id, relation, 'library' as trait,
-        list_filter([parent_library_name], lambda value: value is not null) as parent_values,
-        list_filter([child_library_name], lambda value: value is not null) as child_values
+        parent_library_name as parent_value,
+        child_library_name as child_value
     from edges
 
 ),
 
-compared as (
+value_transitions as (
 
     select
-        trait_values.*,
-        list_distinct(list_concat(parent_values, child_values)) as union_values,
-        list_intersect(list_distinct(parent_values), list_distinct(child_values)) as shared_values
-    from trait_values
+        edge_id,
+        child_model_id,
+        parent_model_id,
+        trait,
+        relation,
+        parent_value,
+        child_value,
+        case
+            when parent_value is not null and child_value is not null
+                then (parent_value <> child_value)::integer::double
+        end as mutation,
+        coalesce(
+            parent_value <> child_value, parent_value is not null or child_value is not null
+        ) as is_changed,
+        parent_value is not null and child_value is not null as is_both_present
+    from value_traits
 
 ),
 
@@ -59,28 +101,45 @@ final as (
 
     select
         -- ids
-        compared.edge_id,
-        compared.child_model_id,
-        compared.parent_model_id,
+        edge_id,
+        child_model_id,
+        parent_model_id,
 
         -- text
-        compared.trait,
-        compared.relation,
-        nullif(array_to_string(list_sort(compared.parent_values), ','), '') as parent_value,
-        nullif(array_to_string(list_sort(compared.child_values), ','), '') as child_value,
+        trait,
+        relation,
+        parent_value,
+        child_value,
 
         -- numerics
-        case
-            when len(compared.parent_values) > 0 and len(compared.child_values) > 0
-                then 1 - len(compared.shared_values) / len(compared.union_values)
-        end as mutation,
+        mutation,
 
         -- booleans
-        list_sort(list_distinct(compared.parent_values))
-        <> list_sort(list_distinct(compared.child_values)) as is_changed,
-        len(compared.parent_values) > 0 and len(compared.child_values) > 0 as is_both_present
+        is_changed,
+        is_both_present
 
-    from compared
+    from list_transitions
+    union all
+    select
+        -- ids
+        edge_id,
+        child_model_id,
+        parent_model_id,
+
+        -- text
+        trait,
+        relation,
+        parent_value,
+        child_value,
+
+        -- numerics
+        mutation,
+
+        -- booleans
+        is_changed,
+        is_both_present
+
+    from value_transitions
 
 )
 
