@@ -41,3 +41,7 @@ class LandingLockedError(HubgenomeError):
 
 class ConfigurationError(HubgenomeError):
     """A setting or command-line option is invalid."""
+
+
+class SnapshotFormatError(CorpusFormatError):
+    """A snapshot data file (CSV or Parquet) is unreadable, or lacks the ``model_id`` column."""

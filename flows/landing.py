@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -136,6 +137,9 @@ create table if not exists pipeline_runs (
 
 CARD_STATUSES = ("ok", "missing", "gated", "error")
 
+#: Every table of the landing, in the order of the DDL.
+TABLES: tuple[str, ...] = tuple(re.findall(r"create table if not exists (\w+)", _DDL))
+
 
 @dataclass(frozen=True)
 class CrawlRun:
@@ -191,6 +195,31 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         con.execute(_DDL)
         con.execute("insert or replace into landing_meta values ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return con
+
+
+def ensure_tables(path: Path) -> list[str]:
+    """Create the tables an older landing lacks (empty); returns their names.
+
+    A landing written before a table existed (``raw_model_counters``, ``raw_id_sweeps`` and
+    ``pipeline_runs`` came with the nightly operations) has no such source for dbt. When every table
+    is there, as a table or a view (a landing of views over Parquet), the file is only opened
+    read-only, so a read-only landing builds too. Raises :class:`LandingLockedError` when another
+    process holds the file.
+    """
+    con = connect(path, read_only=True)
+    try:
+        present = {
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() union all select view_name from duckdb_views()"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    missing = [table for table in TABLES if table not in present]
+    if missing:
+        connect(path).close()
+    return missing
 
 
 def new_crawl_id(mode: str, started_at: dt.datetime) -> str:

@@ -13,7 +13,9 @@ Examples
 ...     hub.stats()["requests"]
 
 Routes: ``GET /api/models``, ``GET /api/models/{id}[/revision/{rev}]``,
-``GET|HEAD /{id}/resolve|raw/{rev}/README.md``; control routes (never limited or faulted)
+``GET|HEAD /{id}/resolve|raw/{rev}/README.md``; with ``datasets=DIR`` also dataset repos
+(``GET /api/datasets/{id}[/revision/{rev}|/tree/{rev}]``, ``GET|HEAD /datasets/{id}/resolve/{rev}/{path}``,
+see ``_datasets.py``); control routes (never limited or faulted)
 ``GET /_hubgenome/stats``, ``POST /_hubgenome/stats/reset``, ``POST /_hubgenome/reload``.
 """
 
@@ -133,6 +135,9 @@ class LocalHub:
         401 (the Hub's answer without a token) or 403 for cards of gated models.
     serve_gated_cards
         Serve gated models' cards anyway, as for a token with access.
+    datasets
+        A folder of dataset repos (``<owner>/<name>/<files>``) to serve for ``huggingface_hub``'s
+        dataset downloads, or None.
 
     Raises
     ------
@@ -160,6 +165,7 @@ class LocalHub:
         faults: FaultSpec | str | None = None,
         gated_status: int = 401,
         serve_gated_cards: bool = False,
+        datasets: str | os.PathLike[str] | None = None,
     ) -> None:
         self.corpus_path = check_layout(corpus_path)
         self.host = host
@@ -172,6 +178,7 @@ class LocalHub:
             faults=faults,
             gated_status=gated_status,
             serve_gated_cards=serve_gated_cards,
+            datasets=str(datasets) if datasets else None,
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -265,6 +272,7 @@ def serve(
     serve_gated_cards: bool = False,
     *,
     announce: Callable[[str], None] | None = None,
+    datasets: str | os.PathLike[str] | None = None,
 ) -> None:
     """Serve a corpus in the foreground until interrupted (Ctrl-C / SIGTERM).
 
@@ -281,6 +289,7 @@ def serve(
         faults=faults,
         gated_status=gated_status,
         serve_gated_cards=serve_gated_cards,
+        datasets=str(datasets) if datasets else None,
     )
     print(f"loading corpus {folder} ...", file=sys.stderr, flush=True)
     corpus = state.corpus

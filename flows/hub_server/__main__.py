@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--gated-status", type=int, choices=(401, 403), default=401, help="status for gated cards")
     parser.add_argument("--serve-gated-cards", action="store_true", help="serve gated models' cards anyway")
+    parser.add_argument("--datasets", default=None, help="folder of dataset repos (<owner>/<name>/<files>) to serve")
     return parser
 
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             faults=args.faults,
             gated_status=args.gated_status,
             serve_gated_cards=args.serve_gated_cards,
+            datasets=args.datasets,
         )
     except (HubgenomeError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

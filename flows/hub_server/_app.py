@@ -41,6 +41,7 @@ from flows.hub_server._corpus import (
     ListingQuery,
     load_corpus,
 )
+from flows.hub_server._datasets import DATASET_RESOLVER_PATH, DatasetStore, dataset_api, dataset_resolve
 from flows.hub_server._faults import FaultSpec
 from flows.hub_server._ratelimit import BUCKETS, RateLimiter
 
@@ -133,6 +134,7 @@ class HubState:
         gated_status: int = 401,
         serve_gated_cards: bool = False,
         corpus: Corpus | None = None,
+        datasets: str | None = None,
     ) -> None:
         if gated_status not in (401, 403):
             msg = f"gated_status must be 401 or 403 (the Hub's answers for gated files), got {gated_status}"
@@ -143,6 +145,7 @@ class HubState:
         self.gated_status = gated_status
         self.serve_gated_cards = serve_gated_cards
         self.stats = HubStats()
+        self.datasets = DatasetStore(datasets) if datasets else None
         self._corpus = corpus
         self._reload_lock = threading.Lock()
         self._fault_sequence = itertools.count()
@@ -291,6 +294,8 @@ def _git_blob_sha(content: bytes) -> str:
 
 async def resolve_file(request: Request) -> Response:
     """``GET|HEAD /{repo_id}/resolve|raw/{revision}/{filename}``: model cards (README.md)."""
+    if DATASET_RESOLVER_PATH.match(request.url.path):
+        return await dataset_resolve(request)  # dataset files (``--datasets``)
     state = _state(request)
     match = RESOLVER_PATH.match(request.url.path)
     if match is None:
@@ -369,6 +374,7 @@ def build_app(state: HubState) -> HubFront:
             Route("/_hubgenome/reload", reload_route, methods=["POST"]),
             Route("/api/models", list_models),
             Route("/api/models/{repo_path:path}", model_info),
+            Route("/api/datasets/{repo_path:path}", dataset_api),
             Route("/{path:path}", resolve_file),
         ]
     )
@@ -431,7 +437,7 @@ class HubFront:
         state = self.state
         stats = state.stats
         started = time.perf_counter()
-        bucket = "resolvers" if RESOLVER_PATH.match(path) else "api"
+        bucket = "resolvers" if RESOLVER_PATH.match(path) or DATASET_RESOLVER_PATH.match(path) else "api"
         limit = state.limiter.hit(bucket, _client_key(scope))
         stats.request(bucket)
         rate_headers = list(limit.headers)
