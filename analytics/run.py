@@ -244,6 +244,7 @@ def _similarity_table(
     seed: int,
     ours: dict[str, object],
     n_resamples: int,
+    score_partitions: similarity.PartitionScorer | None = None,
 ) -> None:
     frames = []
     for genome, remove in (("metadata", False), ("metadata_no_parent_refs", True)):
@@ -255,6 +256,7 @@ def _similarity_table(
             n_resamples=n_resamples,
             seed=seed,
             fit_max_documents=FIT_MAX_DOCUMENTS,
+            score_partitions=score_partitions,
         )
         frames.append(table.with_columns(pl.lit(genome).alias("genome"), pl.lit("finetune+adapter").alias("edges")))
         ours[f"similarity_{genome}"] = table
@@ -269,6 +271,7 @@ def _similarity_table(
             n_resamples=n_resamples,
             seed=seed,
             fit_max_documents=FIT_MAX_DOCUMENTS,
+            score_partitions=score_partitions,
         )
         frames.append(table.with_columns(pl.lit("card").alias("genome"), pl.lit("finetune").alias("edges")))
         ours["similarity_card"] = table
@@ -557,6 +560,7 @@ def run_analytics(
     corpus_label: str | None = None,
     n_resamples: int = BOOTSTRAP_RESAMPLES,
     paper: pl.DataFrame | None = None,
+    score_partitions: similarity.PartitionScorer | None = None,
 ) -> AnalyticsResult:
     """Compute every analysis of issue 4 and write it into the ``analytics`` schema of ``con``.
 
@@ -572,6 +576,10 @@ def run_analytics(
         Bootstrap resamples per similarity mean (the paper: 10,000).
     paper
         The paper's figures (default: the packaged copy of ``anatomy-2025-07.csv``).
+    score_partitions
+        How the similarity tables' scoring jobs run: ``None`` in this process (the default);
+        otherwise a function scoring one job per (motif, config) elsewhere, e.g. on a Dask cluster
+        (:func:`analytics.flow.dask_partition_scorer`). The tables are identical either way.
 
     Returns
     -------
@@ -602,7 +610,7 @@ def run_analytics(
     with _timed(seconds, "lineage"):
         _lineage_tables(write, inputs, graphs, ours)
     with _timed(seconds, "similarity"):
-        _similarity_table(write, con, graphs, seed, ours, n_resamples)
+        _similarity_table(write, con, graphs, seed, ours, n_resamples, score_partitions)
     with _timed(seconds, "drift"):
         _drift_tables(write, inputs, ours)
     with _timed(seconds, "licenses"):

@@ -447,6 +447,94 @@ def bootstrap_mean_cis(
 # --- the table -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SamplePairs:
+    """The pairs of one (motif, config) sample whose two ends both have a genome (node numbers)."""
+
+    motif_number: int
+    motif: str
+    config: int
+    label: str
+    n_instances: int
+    node_a: np.ndarray
+    node_b: np.ndarray
+
+
+@dataclass(frozen=True)
+class ScoringJob:
+    """A self-contained part of the scoring step, small enough to ship to another process.
+
+    ``genomes`` holds each distinct genome the job's pairs touch, once, in node order; each sample's
+    ``node_a`` / ``node_b`` are positions in it. With the fitted ``vectors`` and the seeds, that is
+    everything :func:`score_job` needs: no graph, no warehouse.
+    """
+
+    genomes: list[str]
+    samples: list[SamplePairs]
+    measures: tuple[str, ...]
+    vectors: TextVectors | None
+    n_resamples: int
+    seed: int
+
+
+#: Scores a list of jobs, returning ``score_job(job)`` for each, in order (see ``similarity_table``).
+PartitionScorer = Callable[[list[ScoringJob]], Sequence[list[tuple]]]
+
+
+def _scoring_job(samples: list[SamplePairs], genome_of: np.ndarray, **settings: object) -> ScoringJob:
+    """Re-number the samples' nodes as positions in the job's own list of distinct genomes."""
+    nodes = [sample.node_a for sample in samples] + [sample.node_b for sample in samples]
+    used = np.unique(np.concatenate(nodes)) if nodes else np.empty(0, dtype=np.int64)
+    local = [
+        SamplePairs(
+            s.motif_number, s.motif, s.config, s.label, s.n_instances,
+            np.searchsorted(used, s.node_a), np.searchsorted(used, s.node_b),
+        )
+        for s in samples
+    ]  # fmt: skip
+    return ScoringJob(genomes=genome_of[used].tolist(), samples=local, **settings)  # type: ignore[arg-type]
+
+
+def score_job(job: ScoringJob) -> list[tuple]:
+    """Score every pair of the job under every measure and bootstrap each sample's means.
+
+    Returns one row per (sample, measure): ``(motif, config, pair, measure, n_instances, n_pairs,
+    mean, ci_low, ci_high, fitted_documents)``, samples in job order. Each row depends only on its
+    own sample's genomes and seed, so any split of the samples into jobs gives the same rows.
+    """
+    vectors = job.vectors
+    genomes = np.asarray(job.genomes, dtype=object)
+    embedded: dict[str, sparse.csr_matrix] = {}
+    if vectors is not None and job.samples and genomes.size:
+        embedded = vectors.embed(job.genomes)
+
+    def score(measure: str, node_a: np.ndarray, node_b: np.ndarray) -> np.ndarray:
+        if measure in ("bow", "tfidf") and embedded:
+            matrix = embedded[measure]
+            return np.asarray(matrix[node_a].multiply(matrix[node_b]).sum(axis=1)).ravel()
+        return pair_similarity(measure, genomes[node_a].tolist(), genomes[node_b].tolist(), vectors)
+
+    rows = []
+    for sample in job.samples:
+        measures = job.measures
+        scores = np.stack([score(m, sample.node_a, sample.node_b) for m in measures]) if measures else None
+        intervals = (
+            bootstrap_mean_cis(
+                scores,
+                n_resamples=job.n_resamples,
+                seed=np.random.SeedSequence([job.seed, sample.motif_number, sample.config, 1]),
+            )
+            if scores is not None
+            else []
+        )
+        for measure, (mean, low, high) in zip(measures, intervals, strict=True):
+            rows.append(
+                (sample.motif, sample.config, sample.label, measure, sample.n_instances, len(sample.node_a),
+                 mean, low, high, vectors.n_documents if vectors else 0)
+            )  # fmt: skip
+    return rows
+
+
 GenomeLoader = Callable[[pl.Series], pl.DataFrame]
 
 
@@ -463,6 +551,7 @@ def similarity_table(
     seed: int = 0,
     fit_max_documents: int | None = None,
     graph: Digraph | None = None,
+    score_partitions: PartitionScorer | None = None,
 ) -> pl.DataFrame:
     """Mean similarity of every motif pair type under every measure, with 95 % bootstrap intervals.
 
@@ -493,6 +582,12 @@ def similarity_table(
     graph
         A prebuilt graph to use instead of building one from ``edges``, ``model_ids`` and
         ``relations`` (which are then ignored).
+    score_partitions
+        ``None`` (default) scores every sample in this process, as one :class:`ScoringJob`. Otherwise
+        a function given one self-contained job per (motif, config), in table order, that returns
+        :func:`score_job` of each, in the same order (e.g. run as tasks on a Dask cluster); the
+        table is the same either way, since every pair's score and every bootstrap depend only on
+        its own job.
 
     Returns
     -------
@@ -547,44 +642,24 @@ def similarity_table(
         else:
             corpus = [g for g in genome_of if g is not None]
             vectors = TextVectors.fit(corpus, fit_max_documents=fit_max_documents, seed=seed)
-    # 3. score: every sampled node's genome is vectorised once, pairs are row look-ups
+    # 3. score: every sampled node's genome is vectorised once per job, pairs are row look-ups
     counts = motif_instance_counts(graph)
     has_genome = np.array([g is not None for g in genome_of], dtype=bool)
-    pairs = []
-    for sample in samples:
-        instances, role_a, role_b = sample[6], sample[4], sample[5]
+    scored: list[SamplePairs] = []
+    for motif_number, motif, config, label, role_a, role_b, instances in samples:
         node_a, node_b = instances[:, role_a], instances[:, role_b]
         keep = has_genome[node_a] & has_genome[node_b]
-        pairs.append((node_a[keep], node_b[keep]))
-    embedded: dict[str, sparse.csr_matrix] = {}
-    row_of = np.full(graph.n_nodes, -1, dtype=np.int64)
-    if vectors is not None and pairs:
-        used = np.unique(np.concatenate([np.concatenate(p) for p in pairs]))
-        row_of[used] = np.arange(used.size)
-        embedded = vectors.embed(genome_of[used].tolist()) if used.size else {}
-
-    def score(measure: str, node_a: np.ndarray, node_b: np.ndarray) -> np.ndarray:
-        if measure in ("bow", "tfidf") and embedded:
-            matrix = embedded[measure]
-            return np.asarray(matrix[row_of[node_a]].multiply(matrix[row_of[node_b]]).sum(axis=1)).ravel()
-        return pair_similarity(measure, genome_of[node_a].tolist(), genome_of[node_b].tolist(), vectors)
-
-    rows = []
-    for (motif_number, motif, config, label, _, _, _), (node_a, node_b) in zip(samples, pairs, strict=True):
-        a = node_a  # for n_pairs below
-        scores = np.stack([score(measure, node_a, node_b) for measure in measures]) if measures else None
-        intervals = (
-            bootstrap_mean_cis(
-                scores, n_resamples=n_resamples, seed=np.random.SeedSequence([seed, motif_number, config, 1])
-            )
-            if scores is not None
-            else []
-        )
-        for measure, (mean, low, high) in zip(measures, intervals, strict=True):
-            rows.append(
-                (motif, config, label, measure, counts[motif], len(a), mean, low, high,
-                 vectors.n_documents if vectors else 0)
-            )  # fmt: skip
+        scored.append(SamplePairs(motif_number, motif, config, label, counts[motif], node_a[keep], node_b[keep]))
+    settings = {"measures": tuple(measures), "vectors": vectors, "n_resamples": n_resamples, "seed": seed}
+    if score_partitions is None:
+        rows = score_job(_scoring_job(scored, genome_of, **settings))
+    else:
+        jobs = [_scoring_job([sample], genome_of, **settings) for sample in scored]
+        results = list(score_partitions(jobs))
+        if len(results) != len(jobs):
+            msg = f"score_partitions returned {len(results)} results for {len(jobs)} jobs; it must return one per job."
+            raise ValueError(msg)
+        rows = [row for result in results for row in result]
     return pl.DataFrame(
         rows,
         schema={

@@ -5,9 +5,16 @@ writes ``warehouse.duckdb.building-<id>`` beside it, runs ``dbt build`` (seeds, 
 in-process with the raw landing attached read-only, and only when every node succeeded moves the
 new file over the old one with :func:`os.replace`. On Linux the rename swaps the directory entry
 only: a reader that opened the old file keeps reading the old inode until it closes. A failed
-build deletes its file and leaves the published warehouse untouched.
+build deletes its file and leaves the published warehouse untouched; the file of a build that was
+killed (SIGKILL, power loss) is deleted by the next build.
 
 dbt's ``target/`` and ``logs/`` go under ``<data dir>/dbt/`` so the repository stays clean.
+
+What a build runs: seeds, models and data tests. dbt unit tests check the SQL logic on fixed
+inputs, not the data, so (as dbt recommends for production) the build leaves them out and the test
+suite runs them (``tests/dbt/test_unit_tests.py``). dbt's file log is kept at ``info`` (node
+outcomes, failures, timings); set ``HUBGENOME_DBT_LOG_LEVEL=debug`` to also log every SQL
+statement, which costs about a second of CPU per build.
 """
 
 from __future__ import annotations
@@ -24,13 +31,17 @@ from pathlib import Path
 import duckdb
 from prefect import flow
 
-from flows.errors import HubgenomeError
-from flows.settings import paths
+from flows import landing
+from flows.errors import HubgenomeError, LandingLockedError
+from flows.settings import paths, resolve_dask_address
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 
 #: dbt node statuses that count as success.
 _OK_STATUSES = frozenset({"success", "pass", "warn"})
+
+#: ``dbt build`` arguments of a warehouse build: everything but the unit tests (see the module docs).
+BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test")
 
 
 class WarehouseBuildError(HubgenomeError):
@@ -152,6 +163,8 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
                     str(target_path),
                     "--log-path",
                     str(log_path),
+                    "--log-level-file",
+                    os.environ.get("HUBGENOME_DBT_LOG_LEVEL", "info"),
                     "--no-use-colors",
                 ]
             )
@@ -180,6 +193,17 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
         msg = f"dbt {' '.join(args)} failed before running any node: {detail}"
         raise WarehouseBuildError(msg)
     return []
+
+
+def _remove_stale_builds(warehouse: Path) -> None:
+    """Delete ``<warehouse>.building-<id>`` files (and WALs) left by a build that was killed.
+
+    A killed process cannot clean up after itself, and such a file is never resumed nor published;
+    like the stable build file in :func:`run_dbt`, it belongs to no build but the one starting now
+    (builds of one data directory do not run side by side: they share that stable file).
+    """
+    for stale in warehouse.parent.glob(f"{warehouse.name}.building-*"):
+        stale.unlink(missing_ok=True)
 
 
 def _check_standalone(build_db: Path) -> None:
@@ -234,13 +258,21 @@ def build_warehouse(
     if not raw_db.exists():
         msg = f"No raw landing at {raw_db}: run `hubgenome crawl` (or `hubgenome demo`) first."
         raise WarehouseBuildError(msg)
+    # A landing made before some of its tables existed (raw_model_counters, raw_id_sweeps,
+    # pipeline_runs, ...) lacks sources dbt reads: they are created (empty) before dbt runs.
+    try:
+        landing.ensure_tables(raw_db)
+    except LandingLockedError as exc:
+        msg = f"Cannot build the warehouse now: {exc}"
+        raise LandingLockedError(msg) from exc
     build_id = uuid.uuid4().hex[:8]
     build_db = warehouse.with_name(f"{warehouse.name}.building-{build_id}")
+    _remove_stale_builds(warehouse)
     dbt_dir = data_paths.data_dir / "dbt"
     started = time.perf_counter()
     print(f"Building warehouse from {raw_db} into {build_db.name}")
     try:
-        outcomes = run_dbt(["build"], raw_db=raw_db, build_db=build_db, dbt_dir=dbt_dir)
+        outcomes = run_dbt(list(BUILD_ARGS), raw_db=raw_db, build_db=build_db, dbt_dir=dbt_dir)
         failed = [o for o in outcomes if o.status not in _OK_STATUSES]
         if failed or not outcomes:
             names = ", ".join(f"{o.unique_id} ({o.status})" for o in failed) or "no node ran"
@@ -282,18 +314,22 @@ def build_flow(
     raw_db: str | None = None,
     warehouse: str | None = None,
     analytics: bool = True,
+    dask_address: str | None = None,
 ) -> BuildResult:
     """Build the dbt warehouse from the raw landing, compute the analytics into it, and publish it atomically.
 
     The new file replaces ``<data dir>/warehouse.duckdb`` only if every dbt test passed and the
-    analytics step (the ``run-analytics`` task, with ``analytics=True``) succeeded.
+    analytics step (the ``run-analytics`` task, with ``analytics=True``) succeeded. With
+    ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) the similarity scoring runs on that Dask cluster.
     """
     before_publish = None
     if analytics:
         from analytics.flow import run_analytics_task
 
+        address = resolve_dask_address(dask_address)
+
         def before_publish(path: Path) -> None:
-            run_analytics_task(str(path))
+            run_analytics_task(str(path), dask_address=address)
 
     return build_warehouse(
         Path(data_dir) if data_dir else None,

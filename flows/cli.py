@@ -27,6 +27,17 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
+#: ``--dask ADDRESS`` of the commands whose heavy work can run on a Dask cluster (see flows/scale_out.py).
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        envvar="HUBGENOME_DASK_ADDRESS",
+        help="Dask scheduler (e.g. tcp://scheduler:8786) whose workers fetch cards and score similarity samples. "
+        "Default: all work in this process.",
+    ),
+]
+
 
 @app.callback()
 def _main(
@@ -82,6 +93,9 @@ def serve_hub(
     serve_gated_cards: Annotated[
         bool, typer.Option(help="Serve gated models' cards, as for a token with access.")
     ] = False,
+    datasets: Annotated[
+        Path | None, typer.Option(help="Also serve the dataset repos in this folder (<owner>/<name>/<files>).")
+    ] = None,
 ) -> None:
     """Serve a corpus folder as a local Hugging Face Hub (listing, model info, README resolver)."""
     from flows.hub_server import serve
@@ -96,6 +110,7 @@ def serve_hub(
         faults=faults,
         gated_status=gated_status,
         serve_gated_cards=serve_gated_cards,
+        datasets=datasets,
     )
 
 
@@ -112,11 +127,13 @@ def crawl(
     overlap_minutes: Annotated[
         float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
     ] = 120,
+    dask: DaskOption = None,
 ) -> None:
     """Crawl model metadata (and cards) into <data dir>/raw.duckdb; resumes an interrupted crawl."""
     from flows.crawl import crawl_flow
+    from flows.scale_out import on_dask
 
-    summary = crawl_flow(
+    summary = on_dask(crawl_flow, dask)(
         mode=mode,
         endpoint=endpoint,
         cards=cards,
@@ -124,8 +141,49 @@ def crawl(
         data_dir=os.environ["HUBGENOME_DATA_DIR"],
         card_concurrency=card_concurrency,
         overlap_minutes=overlap_minutes,
+        dask_address=dask,
     )
     _print_summary(f"crawl {summary['crawl_id']}", summary)
+
+
+@app.command("import-snapshot")
+def import_snapshot(
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="A snapshot already downloaded (a .parquet/.csv file or a folder): no download."),
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(envvar="HF_ENDPOINT", help="Hub to download from (default: https://huggingface.co)."),
+    ] = None,
+    repo_id: Annotated[
+        str | None, typer.Option(help="Dataset repo (default: the paper's, modelbiome/ai_ecosystem_withmodelcards).")
+    ] = None,
+    revision: Annotated[str | None, typer.Option(help="Branch, tag or commit of the dataset (default: main).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Where huggingface_hub keeps the download (default: its cache, HF_HUB_CACHE).")
+    ] = None,
+) -> None:
+    """Import the paper's published snapshot (1.86M models with cards) into <data dir>/raw.duckdb as one crawl.
+
+    Downloads the dataset's Parquet (else CSV) files with huggingface_hub (token from HF_TOKEN), or
+    reads --from; all rows land in one transaction (a bad file leaves the landing untouched). Then
+    `hubgenome build` builds the paper's warehouse.
+    """
+    from flows.snapshot_import import SNAPSHOT_REPO, import_snapshot_flow
+
+    summary = import_snapshot_flow(
+        source_path=str(source) if source else None,
+        repo_id=repo_id or SNAPSHOT_REPO,
+        revision=revision,
+        endpoint=endpoint,
+        data_dir=os.environ["HUBGENOME_DATA_DIR"],
+        cache_dir=str(cache_dir) if cache_dir else None,
+    )
+    shown = {key: summary[key] for key in ("crawl_id", "endpoint", "models", "cards", "card_data", "pages")}
+    shown["files"] = ", ".join(summary["files"])
+    shown.update({key: summary[key] for key in ("rows_without_id", "tags_unparsed", "seconds")})
+    _print_summary("snapshot imported", shown)
 
 
 @app.command()
@@ -133,6 +191,7 @@ def build(
     analytics: Annotated[
         bool, typer.Option("--analytics/--no-analytics", help="Compute the analytics schema before publishing.")
     ] = True,
+    dask: DaskOption = None,
 ) -> None:
     """Build the warehouse from the raw landing (dbt build + tests + analytics) and publish it atomically.
 
@@ -141,8 +200,11 @@ def build(
     readers are never disturbed.
     """
     from flows.build import build_flow
+    from flows.scale_out import on_dask
 
-    result = build_flow(data_dir=os.environ["HUBGENOME_DATA_DIR"], analytics=analytics)
+    result = on_dask(build_flow, dask)(
+        data_dir=os.environ["HUBGENOME_DATA_DIR"], analytics=analytics, dask_address=dask
+    )
     _print_summary(
         "warehouse published",
         {
@@ -228,6 +290,7 @@ def pipeline(
     overlap_minutes: Annotated[
         float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
     ] = 120,
+    dask: DaskOption = None,
 ) -> None:
     """The nightly run: incremental crawl + cards, counters sweep, weekly id sweep, build, run summary.
 
@@ -236,12 +299,13 @@ def pipeline(
     Alerts go to HUBGENOME_ALERT_WEBHOOK when set.
     """
     from flows.pipeline import PipelineFailedError, pipeline_flow
+    from flows.scale_out import on_dask
 
     if id_sweep not in ("auto", "always", "never"):
         console.print(f"[bold red]error:[/] --id-sweep must be auto, always or never, not {id_sweep!r}")
         raise typer.Exit(2)
     try:
-        summary = pipeline_flow(
+        summary = on_dask(pipeline_flow, dask)(
             endpoint=endpoint,
             data_dir=os.environ["HUBGENOME_DATA_DIR"],
             id_sweep=id_sweep,
@@ -250,6 +314,7 @@ def pipeline(
             card_concurrency=card_concurrency,
             analytics=analytics,
             overlap_minutes=overlap_minutes,
+            dask_address=dask,
         )
     except PipelineFailedError as exc:
         console.print(f"[bold red]pipeline failed:[/] {exc}")

@@ -32,7 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from flows import landing
 from flows.errors import ConfigurationError, HubCrawlError, HubRequestError
 from flows.hub_client import HubClient, ListingPage
-from flows.settings import CRAWL_EXPAND, paths, resolve_endpoint
+from flows.settings import CRAWL_EXPAND, paths, resolve_dask_address, resolve_endpoint
 
 CrawlMode = Literal["full", "incremental"]
 SORT_BY_MODE: dict[str, str] = {"full": "createdAt", "incremental": "lastModified"}
@@ -358,6 +358,22 @@ def fetch_cards_task(
         con.close()
 
 
+def _fetch_cards_on_dask(
+    raw_db: Path, client: HubClient, crawl_id: str, address: str, concurrency: int, batch_size: int | None
+) -> dict[str, int]:
+    """The cards step on the Dask cluster at ``address`` (imported lazily: the local path never needs Dask)."""
+    from flows.scale_out import CARD_BATCH_SIZE, fetch_cards_on_dask
+
+    con = landing.connect(raw_db)
+    try:
+        outcomes, _ = fetch_cards_on_dask(
+            con, client, crawl_id, address=address, concurrency=concurrency, batch_size=batch_size or CARD_BATCH_SIZE
+        )
+    finally:
+        con.close()
+    return dict(outcomes)
+
+
 def run_crawl(
     *,
     mode: CrawlMode = "full",
@@ -371,11 +387,16 @@ def run_crawl(
     client: HubClient | None = None,
     show_progress: bool | None = None,
     task_retries: int | None = None,
+    dask_address: str | None = None,
+    card_batch_size: int | None = None,
 ) -> CrawlSummary:
     """A whole crawl (listing, then cards), resuming an unfinished one. The body of the ``crawl-hub`` flow.
 
     ``task_retries`` overrides how often Prefect re-runs a failed listing or cards task (each
     re-run resumes from the checkpoint); the client's own per-request retries come first.
+    ``dask_address`` names a Dask scheduler: the cards are then fetched by its workers in batches
+    of ``card_batch_size`` models (:func:`flows.scale_out.fetch_cards_on_dask`) and landed here;
+    ``None`` (the default) fetches them with threads in this process.
     """
     raw_db = paths(data_dir).raw_db
     client = client or HubClient(resolve_endpoint(endpoint), token=token)
@@ -394,7 +415,11 @@ def run_crawl(
     summary.pages, summary.models, summary.listing_seconds = listing.pages, listing.models, listing.seconds
     if cards:
         started = time.perf_counter()
-        summary.cards = cards_task(raw_db, client, run.crawl_id, card_concurrency, show)
+        if dask_address:
+            summary.cards = _fetch_cards_on_dask(raw_db, client, run.crawl_id, dask_address, card_concurrency,
+                                                 card_batch_size)  # fmt: skip
+        else:
+            summary.cards = cards_task(raw_db, client, run.crawl_id, card_concurrency, show)
         summary.cards_seconds = time.perf_counter() - started
     con = landing.connect(raw_db)
     try:
@@ -418,6 +443,7 @@ def crawl_flow(
     data_dir: str | None = None,
     card_concurrency: int = 8,
     overlap_minutes: float = 120,
+    dask_address: str | None = None,
 ) -> dict:
     """Crawl Hugging Face Hub model metadata and cards into the raw landing (``<data dir>/raw.duckdb``).
 
@@ -425,6 +451,8 @@ def crawl_flow(
     recently modified models and stops at the previous successful crawl's watermark minus
     ``overlap_minutes``. Cards are fetched for new models and models whose ``sha`` changed.
     An interrupted crawl of the same mode and endpoint is resumed from its saved cursor.
+    With ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) the cards are fetched by that Dask
+    cluster's workers and landed by this flow.
     """
     summary = run_crawl(
         mode=mode,
@@ -434,6 +462,7 @@ def crawl_flow(
         data_dir=data_dir,
         card_concurrency=card_concurrency,
         overlap_minutes=overlap_minutes,
+        dask_address=resolve_dask_address(dask_address),
     )
     print(
         f"Crawl {summary.crawl_id} ({summary.mode}{', resumed' if summary.resumed else ''}): "

@@ -182,6 +182,26 @@ class HubClient:
         # Built once: the token stays inside this dict and is never logged or stored.
         self._headers = build_hf_headers(token=token, library_name="hubgenome", library_version=__version__)
 
+    # -- shipping to another process (Dask workers) --------------------------------------------------
+
+    def __getstate__(self) -> dict:
+        """Settings and headers travel; locks, the pacer's window estimates and the stats do not.
+
+        A copy unpickled in a Dask worker starts with fresh pacing and zeroed :attr:`stats` (the
+        caller adds the worker's stats back); the pacer re-learns the window from the first answer.
+        """
+        state = self.__dict__.copy()
+        state["pacer"] = (self.pacer.enabled, self.pacer.margin_seconds)
+        del state["stats"], state["_stats_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        enabled, margin_seconds = state.pop("pacer")
+        self.__dict__.update(state)
+        self.pacer = RateLimitPacer(enabled=enabled, margin_seconds=margin_seconds)
+        self.stats = ClientStats()
+        self._stats_lock = threading.Lock()
+
     # -- the choke point ---------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:

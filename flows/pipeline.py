@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -47,7 +48,7 @@ from flows.alerts import alert_failure
 from flows.crawl import DEFAULT_OVERLAP, run_crawl
 from flows.errors import HubgenomeError
 from flows.hub_client import HubClient
-from flows.settings import paths, resolve_endpoint
+from flows.settings import paths, resolve_dask_address, resolve_endpoint
 from flows.sweeps import id_sweep_due, run_sweep
 
 logger = logging.getLogger("hubgenome.pipeline")
@@ -237,11 +238,13 @@ def _dbt_test_counts(run_results: Path) -> tuple[int, int]:
 
 
 @task(name="build-warehouse", retries=0, cache_policy=NO_CACHE)
-def build_stage_task(data_dir: Path, analytics: bool) -> dict[str, Any]:
+def build_stage_task(data_dir: Path, analytics: bool, dask_address: str | None = None) -> dict[str, Any]:
     """dbt build + tests (+ analytics) into a new file, published atomically when all passed."""
     from flows.build import build_warehouse
 
     hook = _analytics_hook() if analytics else None
+    if hook is not None and dask_address:
+        hook = functools.partial(hook, dask_address=dask_address)
     result = build_warehouse(data_dir, before_publish=hook)
     return {
         "models_built": result.models_built,
@@ -279,8 +282,12 @@ def run_pipeline(
     show_progress: bool | None = None,
     task_retries: int | None = None,
     alert_webhook: str | None = None,
+    dask_address: str | None = None,
 ) -> PipelineSummary:
     """One nightly run: crawl → counters sweep → id sweep (when due) → build → run summary.
+
+    ``dask_address`` names a Dask scheduler whose workers fetch the cards and score the similarity
+    samples (:mod:`flows.scale_out`); ``None`` keeps all the work in this process.
 
     Returns the summary (state ``succeeded``, or ``skipped`` when another run holds the lock).
 
@@ -340,6 +347,7 @@ def run_pipeline(
             show_progress=show_progress,
             task_retries=task_retries,
             alert_webhook=alert_webhook,
+            dask_address=dask_address,
         )
     return summary
 
@@ -368,6 +376,7 @@ def _run_stages(
     show_progress: bool | None,
     task_retries: int | None,
     alert_webhook: str | None,
+    dask_address: str | None = None,
 ) -> None:
     def run_stage(name: str, body: Callable[[], str]) -> None:
         started = time.perf_counter()
@@ -411,6 +420,7 @@ def _run_stages(
             client=client,
             show_progress=show_progress,
             task_retries=task_retries,
+            dask_address=dask_address,
         )
         summary.crawl_id, summary.crawl_resumed, summary.cards = result.crawl_id, result.resumed, result.cards
         summary.models_listed = result.models_total
@@ -455,7 +465,7 @@ def _run_stages(
             return "skipped: build turned off"
         run_results = data_dir / "dbt" / "target" / "run_results.json"
         try:
-            outcome = build_stage_task(data_dir, analytics)
+            outcome = build_stage_task(data_dir, analytics, dask_address)
         finally:
             summary.dbt_tests_passed, summary.dbt_tests_failed = _dbt_test_counts(run_results)
         summary.dbt_models_built = outcome["models_built"]
@@ -492,12 +502,15 @@ def pipeline_flow(
     card_concurrency: int = 8,
     analytics: bool = True,
     overlap_minutes: float = 120,
+    dask_address: str | None = None,
 ) -> dict:
     """Nightly run: incremental crawl with cards → counters sweep → weekly id sweep → dbt build → run summary.
 
     Keeps the warehouse fresh and its history growing (counter time series, dated disappearances).
     A failed stage fails the flow run with a readable reason, leaves the published warehouse serving
     and is picked up by the next run; a run that finds another one in progress does nothing.
+    With ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) cards and similarity scoring run on that
+    Dask cluster's workers.
     """
     summary = run_pipeline(
         endpoint=endpoint,
@@ -508,6 +521,7 @@ def pipeline_flow(
         card_concurrency=card_concurrency,
         analytics=analytics,
         overlap_minutes=overlap_minutes,
+        dask_address=resolve_dask_address(dask_address),
     )
     if summary.state == "skipped":
         print(summary.message)

@@ -77,6 +77,20 @@ def resolve_endpoint(endpoint: str | None = None) -> str:
     return chosen.rstrip("/")
 
 
+#: Names the Dask scheduler that card fetching and the similarity scoring run on (``--dask``).
+DASK_ADDRESS_ENV = "HUBGENOME_DASK_ADDRESS"
+
+
+def resolve_dask_address(address: str | None = None) -> str | None:
+    """The Dask scheduler to scale out on: the explicit argument, else ``HUBGENOME_DASK_ADDRESS``, else none.
+
+    ``None`` means the local code path (threads in this process); an address such as
+    ``tcp://scheduler.internal:8786`` sends the heavy work to that cluster's workers.
+    """
+    chosen = (address or os.environ.get(DASK_ADDRESS_ENV) or "").strip()
+    return chosen or None
+
+
 def configure_prefect(data_dir: Path) -> None:
     """Keep Prefect's files under the data directory and its telemetry off, unless the user chose otherwise.
 
