@@ -328,6 +328,154 @@ def top_parents(wh: WarehouseFile, n: int = 10) -> pl.DataFrame:
     )
 
 
+# --- nightly history (fct_pipeline_runs, fct_model_daily_counters, fct_family_daily, dim_model_lifecycle) -
+
+HISTORY_HINT = (
+    "rebuild it with `hubgenome build` (the history marts arrived with the nightly pipeline), and let "
+    "`hubgenome pipeline` run for a few nights to grow the time series"
+)
+#: Licence categories of ``fct_family_daily``, in display order.
+LICENSE_CATEGORIES = (
+    "permissive",
+    "copyleft",
+    "use_restricted",
+    "commercial_custom",
+    "other_unknown",
+    "unlicensed",
+)
+
+
+def pipeline_runs(wh: WarehouseFile, limit: int = 200) -> pl.DataFrame | None:
+    """The newest ``limit`` nightly runs (``fct_pipeline_runs``), newest first; ``None`` when the mart is absent."""
+    if not has_table(wh, "fct_pipeline_runs"):
+        return None
+    return frame(
+        wh,
+        """
+        select pipeline_run_id, run_state, failed_stage, crawl_mode, started_at, duration_seconds,
+            crawl_seconds, counters_seconds, id_sweep_seconds, build_seconds,
+            models_listed, models_new, models_changed, models_deleted, counters_landed, ids_landed,
+            cards_ok, cards_missing, cards_gated, cards_error,
+            dbt_models_built, dbt_tests_passed, dbt_tests_failed,
+            requests, retries, throttled_429, rate_limit_wait_seconds, pacing_wait_seconds,
+            is_crawl_resumed, build_state, error_message, finished_at
+        from fct_pipeline_runs
+        order by started_at desc
+        limit ?
+        """,
+        (limit,),
+    )
+
+
+def pipeline_stage_seconds(wh: WarehouseFile, limit: int = 60) -> pl.DataFrame:
+    """(pipeline_run_id, started_at, stage, seconds) of the newest ``limit`` runs; stages not run are left out."""
+    return frame(
+        wh,
+        """
+        with runs as (
+            select pipeline_run_id, started_at, crawl_seconds as crawl, counters_seconds as counters,
+                id_sweep_seconds as id_sweep, build_seconds as build
+            from fct_pipeline_runs
+            order by started_at desc
+            limit ?
+        )
+        select pipeline_run_id, started_at, stage, seconds
+        from (unpivot runs on crawl, counters, id_sweep, build into name stage value seconds)
+        order by started_at, stage
+        """,
+        (limit,),
+    )
+
+
+def ecosystem_counters_daily(wh: WarehouseFile) -> pl.DataFrame | None:
+    """Per UTC day with observations: models observed and their summed downloads and likes; ``None`` when absent."""
+    if not has_table(wh, "fct_model_daily_counters"):
+        return None
+    return frame(
+        wh,
+        """
+        select counter_date, count(*) as models_observed,
+            sum(downloads_30d) as downloads_30d, sum(downloads_all_time) as downloads_all_time,
+            sum(likes) as likes,
+            count(*) filter (where observation_source = 'counters_sweep') as from_counters_sweep
+        from fct_model_daily_counters
+        group by counter_date
+        order by counter_date
+        """,
+    )
+
+
+def model_daily_counters(wh: WarehouseFile, model_id: str) -> pl.DataFrame | None:
+    """The model's counters per observed day (``fct_model_daily_counters``); ``None`` when the mart is absent."""
+    if not has_table(wh, "fct_model_daily_counters"):
+        return None
+    return frame(
+        wh,
+        """
+        select counter_date, downloads_30d, downloads_all_time, likes, trending_score,
+            downloads_all_time_delta, likes_delta, days_since_previous, observation_source
+        from fct_model_daily_counters
+        where model_id = ?
+        order by counter_date
+        """,
+        (model_id,),
+    )
+
+
+def model_lifecycle(wh: WarehouseFile, model_id: str) -> dict[str, Any] | None:
+    """The model's ``dim_model_lifecycle`` row plus ``renamed_from`` (ids renamed to it); ``None`` when absent."""
+    if not has_table(wh, "dim_model_lifecycle"):
+        return None
+    row = frame(wh, "select * from dim_model_lifecycle where model_id = ?", (model_id,))
+    if not row.height:
+        return None
+    lifecycle = row.row(0, named=True)
+    lifecycle["renamed_from"] = (
+        frame(
+            wh,
+            "select model_id from dim_model_lifecycle where renamed_to_model_id = ? order by model_id",
+            (model_id,),
+        )
+        .get_column("model_id")
+        .to_list()
+    )
+    return lifecycle
+
+
+def family_daily(wh: WarehouseFile, family_id: str) -> pl.DataFrame | None:
+    """The family's series per observed day (``fct_family_daily``); ``None`` when the mart is absent."""
+    if not has_table(wh, "fct_family_daily"):
+        return None
+    return frame(
+        wh,
+        """
+        select counter_date, models_observed, downloads_30d, downloads_all_time, likes,
+            permissive_models, copyleft_models, use_restricted_models, commercial_custom_models,
+            other_unknown_models, unlicensed_models
+        from fct_family_daily
+        where family_id = ?
+        order by counter_date
+        """,
+        (family_id,),
+    )
+
+
+def family_license_mix_daily(wh: WarehouseFile, family_id: str) -> pl.DataFrame:
+    """(counter_date, license_category, models) of the family per observed day, categories with no model left out."""
+    columns = ", ".join(f"{category}_models as {category}" for category in LICENSE_CATEGORIES)
+    return frame(
+        wh,
+        f"""
+        with days as (select counter_date, {columns} from fct_family_daily where family_id = ?)
+        select counter_date, license_category, models
+        from (unpivot days on {", ".join(LICENSE_CATEGORIES)} into name license_category value models)
+        where models > 0
+        order by counter_date, license_category
+        """,
+        (family_id,),
+    )
+
+
 # --- model lookup ------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Family explorer: pick a family (largest first, or by search) and see its shape, mix, tree and growth.
+"""Family explorer: pick a family (largest first, or by search) and see its shape, mix, tree, daily series and growth.
 
 ``?family=<root model id>`` opens a family directly (Model lookup links here).
 """
@@ -113,6 +113,64 @@ st.caption(
     "'+N more' / '+N below' nodes. Raise the limits to unfold more."
 )
 st.graphviz_chart(drawing.dot, width="stretch")
+
+st.subheader("Day by day")
+daily = data.family_daily(wh, family_id)
+if daily is None:
+    st.info(f"This warehouse has no `fct_family_daily` table: {data.HISTORY_HINT}.")
+elif daily.height == 0:
+    st.write("No counters were observed for this family's models yet.")
+else:
+    st.caption(
+        f"{daily.height} day(s) observed, from `fct_family_daily`: members observed that day (the family's size "
+        "on a sweep night), their summed downloads and likes, and their licence categories as of that day."
+    )
+    size_chart, downloads_chart, mix_chart = st.columns(3)
+    with size_chart:
+        st.altair_chart(
+            alt.Chart(daily)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("counter_date:T", title="day (UTC)"),
+                y=alt.Y("models_observed:Q", title="models"),
+                tooltip=["counter_date:T", "models_observed"],
+            )
+            .properties(title="Members observed", height=220),
+            width="stretch",
+        )
+    with downloads_chart:
+        st.altair_chart(
+            alt.Chart(daily)
+            .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("counter_date:T", title="day (UTC)"),
+                y=alt.Y("downloads:Q"),
+                color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+                tooltip=["counter_date:T", "measure:N", "downloads:Q"],
+            )
+            .properties(title="Downloads", height=220),
+            width="stretch",
+        )
+    with mix_chart:
+        st.altair_chart(
+            alt.Chart(data.family_license_mix_daily(wh, family_id))
+            .mark_bar()
+            .encode(
+                x=alt.X("counter_date:T", title="day (UTC)"),
+                y=alt.Y("models:Q", stack=True),
+                color=alt.Color(
+                    "license_category:N",
+                    sort=list(data.LICENSE_CATEGORIES),
+                    title=None,
+                    legend=alt.Legend(orient="bottom"),
+                ),
+                tooltip=["counter_date:T", "license_category", "models"],
+            )
+            .properties(title="Licence mix", height=220),
+            width="stretch",
+        )
+    st.dataframe(daily, hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:

@@ -1,4 +1,5 @@
-"""Model lookup: find a model by id (prefix, substring, fuzzy) and see its traits, family, lineage and history.
+"""Model lookup: find a model by id (prefix, substring, fuzzy) and see its traits, family, lineage and history
+(versions, daily downloads and likes, lifecycle).
 
 ``?model=org/name`` opens a model directly; the URL follows the model shown, so it can be shared.
 """
@@ -10,6 +11,11 @@ import polars as pl
 import streamlit as st
 
 from app import data, ui
+
+
+def _day(value: object) -> str:
+    return f"{value:%Y-%m-%d}" if value else "–"
+
 
 st.title("Model lookup")
 wh = data.require_warehouse()
@@ -61,6 +67,20 @@ st.header(model_id)
 st.caption(
     f"by {row['author']} · created {row['created_at']:%Y-%m-%d}" if row.get("created_at") else f"by {row['author']}"
 )
+lifecycle = data.model_lifecycle(wh, model_id)
+if lifecycle is not None and lifecycle["lifecycle_status"] == "renamed":
+    st.warning(
+        f"Renamed on the Hub: listed as `{lifecycle['renamed_to_model_id']}` since "
+        f"{_day(lifecycle['disappeared_at'])}. Its history here stays under the old id.",
+        icon=":material/drive_file_rename_outline:",
+    )
+    ui.page_link("model", f"Look up {lifecycle['renamed_to_model_id']}", {"model": lifecycle["renamed_to_model_id"]})
+elif lifecycle is not None and lifecycle["lifecycle_status"] == "disappeared":
+    st.warning(
+        f"Gone from the Hub since {_day(lifecycle['disappeared_at'])} (deleted or made private): the id "
+        "sweep no longer lists it. Its history is kept.",
+        icon=":material/delete:",
+    )
 metrics = st.columns(6)
 metrics[0].metric("Family root", row["root_model_id"])
 metrics[1].metric("Family size", ui.number(family.get("family_size")))
@@ -143,6 +163,70 @@ if conflicts.height == 0:
     st.write("None: no licence-obligation rule is broken on this model's edges.")
 else:
     st.dataframe(conflicts, hide_index=True, width="stretch")
+
+st.subheader("Downloads and likes per day")
+daily = data.model_daily_counters(wh, model_id)
+if daily is None:
+    st.info(f"This warehouse has no `fct_model_daily_counters` table: {data.HISTORY_HINT}.")
+elif daily.height == 0:
+    st.write("No counters were observed for this model.")
+else:
+    st.caption(
+        f"{daily.height} day(s) observed, from `fct_model_daily_counters`: the Hub only gives a 30-day and an "
+        "all-time figure, so each night's counters sweep adds a point."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(
+            alt.Chart(daily)
+            .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("counter_date:T", title="day (UTC)"),
+                y=alt.Y("downloads:Q"),
+                color=alt.Color("measure:N", title=None),
+                tooltip=["counter_date:T", "measure:N", "downloads:Q"],
+            )
+            .properties(title="Downloads", height=220),
+            width="stretch",
+        )
+    with right:
+        st.altair_chart(
+            alt.Chart(daily)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("counter_date:T", title="day (UTC)"),
+                y=alt.Y("likes:Q"),
+                tooltip=["counter_date:T", "likes", "likes_delta"],
+            )
+            .properties(title="Likes", height=220),
+            width="stretch",
+        )
+    st.dataframe(daily, hide_index=True, width="stretch")
+
+st.subheader("Lifecycle")
+if lifecycle is None:
+    st.info(
+        f"No lifecycle for this model: {data.HISTORY_HINT}."
+        if not data.has_table(wh, "dim_model_lifecycle")
+        else "No crawl or sweep in the landing listed this model."
+    )
+else:
+    status = lifecycle["lifecycle_status"]
+    facts = st.columns(5)
+    facts[0].metric("Lifecycle", status)
+    facts[1].metric(
+        "First seen", _day(lifecycle["first_seen_at"]), help="Start of the first crawl or sweep listing it."
+    )
+    facts[2].metric("Last seen", _day(lifecycle["last_seen_at"]))
+    facts[3].metric(
+        "Renamed to" if status == "renamed" else "Gone since",
+        lifecycle["renamed_to_model_id"] if status == "renamed" else _day(lifecycle["disappeared_at"]),
+        help="Set when the first completed id sweep after the last sighting did not list the model.",
+    )
+    facts[4].metric("Crawls and sweeps seen", ui.number(lifecycle["crawls_seen"]))
+    if lifecycle["renamed_from"]:
+        st.caption("Renamed from: " + ", ".join(f"`{old}`" for old in lifecycle["renamed_from"]))
 
 st.subheader("History across crawls")
 history = data.model_history(wh, model_id)

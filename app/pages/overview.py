@@ -1,4 +1,4 @@
-"""Overview: snapshot and crawl history, headline counts, growth, and the paper's top-10 panels."""
+"""Overview: snapshot, crawl history, headline counts, growth, the paper's top-10 panels, nightly runs, counters."""
 
 from __future__ import annotations
 
@@ -88,3 +88,97 @@ with panels[4 % 3]:
 
 st.subheader("Crawl history")
 st.dataframe(data.crawls(wh), hide_index=True, width="stretch")
+
+st.subheader("Nightly pipeline runs")
+runs = data.pipeline_runs(wh)
+if runs is None:
+    st.info(f"This warehouse has no `fct_pipeline_runs` table: {data.HISTORY_HINT}.")
+elif runs.height == 0:
+    st.info(
+        "No nightly pipeline run is recorded in this warehouse: `hubgenome pipeline` (or `hubgenome schedule`) "
+        "writes one row per run, shown here from the next build on."
+    )
+else:
+    last = runs.row(0, named=True)
+    troubled = runs.filter(pl.col("run_state").is_in(["failed", "abandoned"]))
+    columns = st.columns(5)
+    columns[0].metric(
+        "Last run",
+        last["run_state"],
+        help="A run's own build shows it as running; its final state appears with the next build.",
+    )
+    columns[1].metric("Last run started (UTC)", f"{last['started_at']:%Y-%m-%d %H:%M}")
+    columns[2].metric("Runs recorded", ui.number(runs.height))
+    columns[3].metric("Failed or abandoned runs", ui.number(troubled.height))
+    columns[4].metric(
+        "Rate-limit wait (s)",
+        ui.number(runs["rate_limit_wait_seconds"].sum(), 1),
+        help="Seconds spent waiting on 429 answers over the runs shown (reported apart from work time).",
+    )
+    if troubled.height:
+        worst = troubled.row(0, named=True)
+        st.warning(
+            f"Run `{worst['pipeline_run_id']}` {worst['run_state']}"
+            + (f" at stage `{worst['failed_stage']}`" if worst["failed_stage"] else "")
+            + f": {worst['error_message'] or 'no reason recorded'}. The next run resumed where it stopped.",
+            icon=":material/error:",
+        )
+    stages = data.pipeline_stage_seconds(wh)
+    if stages.height:
+        st.altair_chart(
+            alt.Chart(stages)
+            .mark_bar()
+            .encode(
+                x=alt.X("started_at:T", title="run started (UTC)"),
+                y=alt.Y("seconds:Q", stack=True, title="stage seconds"),
+                color=alt.Color("stage:N", sort=["crawl", "counters", "id_sweep", "build"]),
+                tooltip=["pipeline_run_id", "stage", "seconds"],
+            )
+            .properties(height=220),
+            width="stretch",
+        )
+    st.caption(
+        "One row per run, newest first, from `fct_pipeline_runs`: stages and durations, models new / changed / "
+        "deleted, cards by status, dbt tests, Hub requests and rate-limit waits."
+    )
+    st.dataframe(runs, hide_index=True, width="stretch")
+
+st.subheader("Downloads and likes per day")
+counters = data.ecosystem_counters_daily(wh)
+if counters is None:
+    st.info(f"This warehouse has no `fct_model_daily_counters` table: {data.HISTORY_HINT}.")
+elif counters.height == 0:
+    st.info("No counters were observed yet: a crawl or the nightly counters sweep records them.")
+else:
+    st.caption(
+        f"{counters.height} day(s) with observations, from `fct_model_daily_counters` (the Hub keeps no history of "
+        "these counters: each night's counters sweep adds a point). Sums over the models observed that day."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(
+            alt.Chart(counters)
+            .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("counter_date:T", title="day (UTC)"),
+                y=alt.Y("downloads:Q"),
+                color=alt.Color("measure:N", title=None),
+                tooltip=["counter_date:T", "measure:N", "downloads:Q"],
+            )
+            .properties(title="Downloads", height=240),
+            width="stretch",
+        )
+    with right:
+        st.altair_chart(
+            alt.Chart(counters)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("counter_date:T", title="day (UTC)"),
+                y=alt.Y("likes:Q"),
+                tooltip=["counter_date:T", "likes", "models_observed"],
+            )
+            .properties(title="Likes", height=240),
+            width="stretch",
+        )
+    st.dataframe(counters, hide_index=True, width="stretch")

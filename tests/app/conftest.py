@@ -3,12 +3,17 @@
 * ``demo_app`` – the synthetic demo ecosystem (3,000 models, its ground-truth manifest), built with
   the analytics step, so every analytics-backed panel has data;
 * ``trees_app`` – the real ``trees-2025-04`` corpus built WITHOUT the analytics step, so the
-  pages' "run `hubgenome build`" fallbacks are exercised on real data (skips when the corpus is absent).
+  pages' "run `hubgenome build`" fallbacks are exercised on real data (skips when the corpus is absent);
+* ``nights_app`` – four nightly pipeline runs against a local Hub whose generated corpus changes
+  (night 3 fails: the Hub is down), a day apart on a simulated clock, so the history marts
+  (runs, daily counters, family series, lifecycle) have several days; with what the Hub said each night.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -37,6 +42,19 @@ class BuiltWarehouse:
     @property
     def warehouse(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Put back ``sys.modules["__main__"]`` after each app test.
+
+    Streamlit's script runner installs the page it runs as ``__main__`` and leaves it there; a
+    later test that spawns processes (the Dask cluster's workers) would then have every child
+    re-run that page as its main module, and fail to start.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def _build(data_dir: Path, corpus: Path, *, with_analytics: bool) -> None:
@@ -69,6 +87,101 @@ def trees_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     data_dir = tmp_path_factory.mktemp("app-trees")
     _build(data_dir, corpus, with_analytics=False)
     return BuiltWarehouse(data_dir)
+
+
+FIRST_NIGHT = dt.datetime(2025, 7, 1, 3, 0, tzinfo=dt.UTC)
+
+
+class NightClock:
+    """``landing.utcnow`` on night ``n``: 03:00 UTC of day ``n`` plus the real time elapsed since then."""
+
+    def __init__(self) -> None:
+        from flows import landing
+
+        self.night = 0
+        self._real = landing.utcnow
+        self._night_started = self._real()
+
+    def next_night(self) -> None:
+        self.night += 1
+        self._night_started = self._real()
+
+    def __call__(self) -> dt.datetime:
+        return FIRST_NIGHT + dt.timedelta(days=self.night) + (self._real() - self._night_started)
+
+    @property
+    def date(self) -> dt.date:
+        return (FIRST_NIGHT + dt.timedelta(days=self.night)).date()
+
+
+@dataclass(frozen=True)
+class Nights:
+    """A warehouse after several pipeline nights, and what the Hub said on each night."""
+
+    data_dir: Path
+    dates: list[dt.date]
+    summaries: list  # PipelineSummary per night, failed ones included
+    #: per night: model id -> (downloads, downloadsAllTime, likes) the Hub listed; empty when the Hub was down
+    counters: list[dict[str, tuple[int, int, int]]]
+    evolutions: list = field(default_factory=list)  # EvolutionManifest before nights 2 and 4
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def nights_app(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Nights:
+    from flows import landing
+    from flows.demo import generate_corpus
+    from flows.demo.synthetic import evolve_corpus
+    from flows.hub_server import LocalHub
+    from flows.pipeline import PipelineFailedError, run_pipeline
+    from tests.flows.crawl_helpers import corpus_models, fast_client
+
+    root = tmp_path_factory.mktemp("app-nights")
+    corpus, data_dir = root / "corpus", root / "data"
+    generate_corpus(corpus, n_models=300, seed=7)
+    clock = NightClock()
+    dates, summaries, counters, evolutions = [], [], [], []
+
+    def night(endpoint: str, *, hub_up: bool) -> None:
+        dates.append(clock.date)
+        counters.append(
+            {m["id"]: (m["downloads"], m["downloadsAllTime"], m["likes"]) for m in corpus_models(corpus)}
+            if hub_up
+            else {}
+        )
+        try:
+            summaries.append(
+                run_pipeline(
+                    endpoint=endpoint,
+                    data_dir=data_dir,
+                    client=fast_client(endpoint, max_retries=1),
+                    id_sweep="always",
+                    analytics=False,
+                    show_progress=False,
+                    task_retries=0,
+                )
+            )
+        except PipelineFailedError as failure:
+            summaries.append(failure.summary)
+        clock.next_night()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(landing, "utcnow", clock)
+        with LocalHub(corpus) as hub:
+            endpoint, port = hub.url, hub.port
+            night(endpoint, hub_up=True)
+            evolutions.append(evolve_corpus(corpus, seed=1, added=8, modified=8, deleted=4, counters_changed=30))
+            hub.reload()
+            night(endpoint, hub_up=True)
+        night(endpoint, hub_up=False)  # the Hub is down: the crawl stage fails, nothing is built
+        evolutions.append(evolve_corpus(corpus, seed=2, added=8, modified=8, deleted=4, counters_changed=30))
+        with LocalHub(corpus, port=port) as hub:
+            night(endpoint, hub_up=True)
+    assert [summary.state for summary in summaries] == ["succeeded", "succeeded", "failed", "succeeded"]
+    return Nights(data_dir, dates, summaries, counters, evolutions)
 
 
 def run_page(
