@@ -8,8 +8,11 @@ shows from the scheduler's task stream that the Dask run's tasks ran on both wor
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -169,3 +172,25 @@ def test_analytics_on_dask_are_identical_to_local_on_trees(trees_build, tmp_path
     # one scoring task per (genome, motif, config), i.e. per group of rows of the similarity table
     assert len(stream.data) == len(local["similarity"][1]) // len(similarity.MEASURES)
     assert {task["worker"] for task in stream.data} == _worker_addresses(client)
+
+
+@pytest.mark.slow
+def test_the_crawl_command_with_dask_lands_the_cards_fetched_on_the_cluster(trees_corpus, tmp_path, dask_cluster):
+    """``hubgenome crawl --dask ADDRESS`` end to end: a separate process, its flow on the cluster's task runner."""
+    cluster, client = dask_cluster
+    with LocalHub(trees_corpus) as hub:
+        local = crawl(hub.url, tmp_path / "local", limit=300)
+        with get_task_stream(client) as stream:
+            result = subprocess.run(
+                [
+                    sys.executable, "-m", "flows.cli", "--data-dir", str(tmp_path / "cli"), "crawl",
+                    "--endpoint", hub.url, "--limit", "300", "--dask", cluster.scheduler_address,
+                ],
+                capture_output=True, text=True, timeout=600, env=dict(os.environ, CI="true"),
+            )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    cards = _landed_cards(tmp_path / "cli")
+    assert len(cards) == 300 and cards == _landed_cards(tmp_path / "local")
+    assert local.cards.get("ok", 0) > 0
+    # 300 models fit in one batch of the default size: one task, run by a worker of the cluster
+    assert len(stream.data) == 1 and stream.data[0]["worker"] in _worker_addresses(client)
