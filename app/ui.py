@@ -54,6 +54,36 @@ def relation_scale() -> alt.Scale:
     return alt.Scale(domain=list(RELATION_COLOURS), range=list(RELATION_COLOURS.values()))
 
 
+def daily_line(frame: pl.DataFrame, value: str, title: str, tooltip: list[str], height: int = 220) -> alt.Chart:
+    """One counter per day (``counter_date``), as a line with points."""
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("counter_date:T", title="day (UTC)"),
+            y=alt.Y(f"{value}:Q"),
+            tooltip=["counter_date:T", *tooltip],
+        )
+        .properties(title=title, height=height)
+    )
+
+
+def daily_downloads(frame: pl.DataFrame, height: int = 220, legend: alt.Legend | None = None) -> alt.Chart:
+    """The 30-day and all-time downloads per day (``counter_date``), one line each."""
+    return (
+        alt.Chart(frame)
+        .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("counter_date:T", title="day (UTC)"),
+            y=alt.Y("downloads:Q"),
+            color=alt.Color("measure:N", title=None, legend=legend or alt.Legend()),
+            tooltip=["counter_date:T", "measure:N", "downloads:Q"],
+        )
+        .properties(title="Downloads", height=height)
+    )
+
+
 def bar(frame: pl.DataFrame, label: str, value: str, title: str | None = None, height: int = 280) -> alt.Chart:
     """Horizontal bars, largest first."""
     return (

@@ -140,16 +140,7 @@ else:
         )
     with downloads_chart:
         st.altair_chart(
-            alt.Chart(daily)
-            .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("counter_date:T", title="day (UTC)"),
-                y=alt.Y("downloads:Q"),
-                color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
-                tooltip=["counter_date:T", "measure:N", "downloads:Q"],
-            )
-            .properties(title="Downloads", height=220),
+            ui.daily_downloads(daily, legend=alt.Legend(orient="bottom")),
             width="stretch",
         )
     with mix_chart:

@@ -178,28 +178,12 @@ else:
     left, right = st.columns(2)
     with left:
         st.altair_chart(
-            alt.Chart(daily)
-            .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("counter_date:T", title="day (UTC)"),
-                y=alt.Y("downloads:Q"),
-                color=alt.Color("measure:N", title=None),
-                tooltip=["counter_date:T", "measure:N", "downloads:Q"],
-            )
-            .properties(title="Downloads", height=220),
+            ui.daily_downloads(daily),
             width="stretch",
         )
     with right:
         st.altair_chart(
-            alt.Chart(daily)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("counter_date:T", title="day (UTC)"),
-                y=alt.Y("likes:Q"),
-                tooltip=["counter_date:T", "likes", "likes_delta"],
-            )
-            .properties(title="Likes", height=220),
+            ui.daily_line(daily, "likes", "Likes", ["likes", "likes_delta"]),
             width="stretch",
         )
     st.dataframe(daily, hide_index=True, width="stretch")

@@ -157,28 +157,12 @@ else:
     left, right = st.columns(2)
     with left:
         st.altair_chart(
-            alt.Chart(counters)
-            .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("counter_date:T", title="day (UTC)"),
-                y=alt.Y("downloads:Q"),
-                color=alt.Color("measure:N", title=None),
-                tooltip=["counter_date:T", "measure:N", "downloads:Q"],
-            )
-            .properties(title="Downloads", height=240),
+            ui.daily_downloads(counters, height=240),
             width="stretch",
         )
     with right:
         st.altair_chart(
-            alt.Chart(counters)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("counter_date:T", title="day (UTC)"),
-                y=alt.Y("likes:Q"),
-                tooltip=["counter_date:T", "likes", "models_observed"],
-            )
-            .properties(title="Likes", height=240),
+            ui.daily_line(counters, "likes", "Likes", ["likes", "models_observed"], height=240),
             width="stretch",
         )
     st.dataframe(counters, hide_index=True, width="stretch")
