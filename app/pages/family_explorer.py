@@ -97,9 +97,14 @@ with c4:
 st.subheader("Family tree")
 max_depth = int(fam["max_depth"] or 0)
 controls = st.columns(3)
-depth_limit = controls[0].slider(
-    "Generations drawn", 1, max(1, max_depth), min(3, max(1, max_depth)), key="tree_depth", disabled=max_depth <= 1
-)
+if max_depth > 1:
+    depth_limit = controls[0].slider("Generations drawn", 1, max_depth, min(3, max_depth), key="tree_depth")
+else:
+    # A slider needs two distinct ends (Streamlit refuses min == max): nothing to choose here.
+    depth_limit = 1
+    controls[0].caption(
+        "Generations drawn: all (" + ("a single model" if max_depth == 0 else "one generation below the root") + ")"
+    )
 children_limit = controls[1].slider("Children drawn per model", 2, 50, 8, key="tree_children")
 node_limit = controls[2].select_slider("Most nodes drawn", [100, 200, 300, 500, 1000], 300, key="tree_nodes")
 members = data.family_members(wh, family_id)
@@ -122,8 +127,10 @@ elif daily.height == 0:
     st.write("No counters were observed for this family's models yet.")
 else:
     st.caption(
-        f"{daily.height} day(s) observed, from `fct_family_daily`: members observed that day (the family's size "
-        "on a sweep night), their summed downloads and likes, and their licence categories as of that day."
+        f"{daily.height} day(s) observed, from "
+        + ("`fct_family_daily`" if members.height > 1 else "its model's `fct_model_daily_counters`")
+        + ": members observed that day (the family's size on a sweep night), their summed downloads and "
+        "likes, and their licence categories as of that day."
     )
     size_chart, downloads_chart, mix_chart = st.columns(3)
     with size_chart:
