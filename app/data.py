@@ -442,22 +442,46 @@ def model_lifecycle(wh: WarehouseFile, model_id: str) -> dict[str, Any] | None:
     return lifecycle
 
 
+#: A family's series per observed day. fct_family_daily holds families of two or more models; a
+#: single-model family's series is its model's rows of fct_model_daily_counters, with the licence
+#: category of the fct_model_history version valid at each observation (as the mart computes it).
+#: Parameters: the family id, twice.
+_FAMILY_DAILY_SQL = """
+    select counter_date, models_observed, downloads_30d, downloads_all_time, likes,
+        permissive_models, copyleft_models, use_restricted_models, commercial_custom_models,
+        other_unknown_models, unlicensed_models
+    from fct_family_daily
+    where family_id = ?
+    union all
+    select
+        counters.counter_date,
+        1::bigint as models_observed,
+        counters.downloads_30d::hugeint as downloads_30d,
+        counters.downloads_all_time::hugeint as downloads_all_time,
+        counters.likes::hugeint as likes,
+        (history.license_category = 'permissive')::bigint as permissive_models,
+        (history.license_category = 'copyleft')::bigint as copyleft_models,
+        (history.license_category = 'use_restricted')::bigint as use_restricted_models,
+        (history.license_category = 'commercial_custom')::bigint as commercial_custom_models,
+        (history.license_category = 'other_unknown')::bigint as other_unknown_models,
+        (history.license_category is null)::bigint as unlicensed_models
+    from fct_model_daily_counters as counters
+    semi join dim_families
+        on dim_families.family_id = counters.model_id and dim_families.is_singleton
+    left join fct_model_history as history
+        on history.model_id = counters.model_id
+            and counters.observed_at >= history.valid_from
+            and (history.valid_to is null or counters.observed_at < history.valid_to)
+    where counters.model_id = ?
+"""
+
+
 def family_daily(wh: WarehouseFile, family_id: str) -> pl.DataFrame | None:
-    """The family's series per observed day (``fct_family_daily``); ``None`` when the mart is absent."""
+    """The family's series per observed day (``fct_family_daily``, or its model's counters for a
+    single-model family); ``None`` when the mart is absent."""
     if not has_table(wh, "fct_family_daily"):
         return None
-    return frame(
-        wh,
-        """
-        select counter_date, models_observed, downloads_30d, downloads_all_time, likes,
-            permissive_models, copyleft_models, use_restricted_models, commercial_custom_models,
-            other_unknown_models, unlicensed_models
-        from fct_family_daily
-        where family_id = ?
-        order by counter_date
-        """,
-        (family_id,),
-    )
+    return frame(wh, f"{_FAMILY_DAILY_SQL} order by counter_date", (family_id, family_id))
 
 
 def family_license_mix_daily(wh: WarehouseFile, family_id: str) -> pl.DataFrame:
@@ -466,13 +490,13 @@ def family_license_mix_daily(wh: WarehouseFile, family_id: str) -> pl.DataFrame:
     return frame(
         wh,
         f"""
-        with days as (select counter_date, {columns} from fct_family_daily where family_id = ?)
+        with days as (select counter_date, {columns} from ({_FAMILY_DAILY_SQL}))
         select counter_date, license_category, models
         from (unpivot days on {", ".join(LICENSE_CATEGORIES)} into name license_category value models)
         where models > 0
         order by counter_date, license_category
         """,
-        (family_id,),
+        (family_id, family_id),
     )
 
 

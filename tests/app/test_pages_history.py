@@ -137,9 +137,18 @@ def test_model_lookup_dates_a_deleted_model_and_keeps_its_history(nights_app, mo
     assert tuple(daily[["downloads_30d", "downloads_all_time", "likes"]].iloc[0]) == nights_app.counters[0][model_id]
 
 
-def test_family_explorer_shows_the_family_series_per_day(nights_app, monkeypatch):
+@pytest.mark.parametrize(
+    ("family", "source"),
+    [
+        ("family_size desc", "`fct_family_daily`"),
+        # Single-model families are not copied into fct_family_daily: the page reads the model's counters.
+        ("family_size = 1 desc, total_downloads desc", "its model's `fct_model_daily_counters`"),
+    ],
+    ids=["largest", "single-model"],
+)
+def test_family_explorer_shows_the_family_series_per_day(nights_app, monkeypatch, family, source):
     [(family_id,)] = _query(
-        nights_app.warehouse, "select family_id from dim_families order by family_size desc, family_id limit 1"
+        nights_app.warehouse, f"select family_id from dim_families order by {family}, family_id limit 1"
     )
     members = {
         row[0]
@@ -156,7 +165,7 @@ def test_family_explorer_shows_the_family_series_per_day(nights_app, monkeypatch
     categories = [column for column in daily.columns if column.endswith("_models")]
     assert len(categories) == 6
     assert list(daily[categories].sum(axis=1)) == list(daily["models_observed"])  # every observed member counted once
-    assert f"{daily.shape[0]} day(s) observed" in texts(at)
+    assert f"{daily.shape[0]} day(s) observed, from {source}" in texts(at)
 
 
 def test_demo_warehouse_without_pipeline_runs_says_how_to_get_them(demo_app, monkeypatch):

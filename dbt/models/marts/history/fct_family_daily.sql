@@ -1,7 +1,14 @@
-{#- Daily time series of each family (a root model and its descendants, as in dim_models): how
-    many of its models were observed that day, their summed counters and the licence mix of the
-    versions valid at the observation (from fct_model_history). Sums cover the models observed
-    that day: a night with a counters sweep observes every listed model. -#}
+{#- Daily time series of each family of two or more models (a root model and its descendants, as
+    in dim_models): how many of its models were observed that day, their summed counters and the
+    licence mix of the versions valid at the observation (from fct_model_history). Sums cover the
+    models observed that day: a night with a counters sweep observes every listed model.
+    Single-model families (655,344 of hub-2024-07's 662,989 families) are left out: their series is their
+    model's row of fct_model_daily_counters, and copying it here would add millions of rows per
+    night (the dashboard reads a singleton family's series from there).
+    The version valid at an observation is found with an equi-join on the model and a range
+    condition on its validity interval (versions of one model never overlap), not an ASOF join:
+    most models have one or two versions, and the hash join skips the ASOF join's sort of every
+    observation. -#}
 with
 
 daily_counters as (
@@ -12,13 +19,16 @@ daily_counters as (
 
 models as (
 
-    select model_id, family_id from {{ ref('dim_models') }}
+    select dim_models.model_id, dim_models.family_id
+    from {{ ref('dim_models') }} as dim_models
+    semi join {{ ref('dim_families') }} as dim_families
+        on dim_models.family_id = dim_families.family_id and not dim_families.is_singleton
 
 ),
 
 history as (
 
-    select model_id, valid_from, license_category from {{ ref('fct_model_history') }}
+    select model_id, valid_from, valid_to, license_category from {{ ref('fct_model_history') }}
 
 ),
 
@@ -34,9 +44,10 @@ observed as (
         history.license_category
     from daily_counters
     inner join models on daily_counters.model_id = models.model_id
-    asof left join history
+    left join history
         on daily_counters.model_id = history.model_id
             and daily_counters.observed_at >= history.valid_from
+            and (history.valid_to is null or daily_counters.observed_at < history.valid_to)
 
 ),
 
