@@ -157,7 +157,6 @@ final as (
             when not placed.is_cycle_break then tree_parents.tree_parent_model_key
         end as tree_parent_model_key,
         roots.model_id as root_model_id,
-        roots.model_id as family_id,
         placed.cycle_id,
         placed.root_model_key,
 

@@ -47,7 +47,7 @@ family_roots as (
 members as (
 
     select
-        tree.family_id,
+        tree.root_model_id as family_id,
         tree.model_key,
         tree.depth,
         tree.tree_parent_relation,

@@ -60,7 +60,7 @@ final as (
         models.model_id,
         models.author,
         models.model_sha,
-        tree.family_id,
+        tree.root_model_id as family_id,
         tree.root_model_id,
         tree.tree_parent_model_id,
 

@@ -23,7 +23,7 @@ cycles as (
 
 tree as (
 
-    select model_key, model_id, tree_parent_model_key, family_id, depth, is_cycle_break
+    select model_key, model_id, tree_parent_model_key, root_model_id as family_id, depth, is_cycle_break
     from {{ ref('int_lineage__tree') }}
 
 ),
