@@ -190,7 +190,7 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
         ]
     if result.exception is not None or not result.success:
         detail = result.exception or "dbt reported failure without results"
-        msg = f"dbt {' '.join(args)} failed before running any node: {detail}"
+        msg = f"dbt {' '.join(args)} failed without writing its run results: {detail} (see {log_path / 'dbt.log'})"
         raise WarehouseBuildError(msg)
     return []
 

@@ -61,3 +61,18 @@ def test_publish_swaps_file_under_open_reader(tmp_path: Path) -> None:
 def test_missing_landing_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(WarehouseBuildError, match="hubgenome crawl"):
         build(tmp_path, tmp_path / "nope.duckdb")
+
+
+def test_build_that_spills_to_disk_succeeds_with_two_dbt_threads(tmp_path: Path, monkeypatch) -> None:
+    # With a memory limit this small the first large queries spill to DuckDB's temp directory. DuckDB
+    # then refuses any later `SET temp_directory` (even to the same path), which dbt-duckdb runs on
+    # every new cursor for each entry of the profile's `settings`: a build that spilled failed on
+    # its next node. The spill settings must be applied once, when the database is opened.
+    monkeypatch.setenv("HUBGENOME_DUCKDB_MEMORY_LIMIT", "100MB")
+    monkeypatch.setenv("HUBGENOME_DBT_THREADS", "2")
+    models = [model(f"org{i % 997}/m{i}", tags=[f"base_model:org{(i // 2) % 997}/m{i // 2}"]) for i in range(60_000)]
+    raw_db = tmp_path / "raw.duckdb"
+    land_crawl(raw_db, models)
+    result = build(tmp_path, raw_db)
+    with duckdb.connect(str(result.warehouse), read_only=True) as con:
+        assert con.execute("select count(*), max(depth) from dim_models").fetchone() == (60_000, 16)
