@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import gzip
 import hashlib
+import os
 import resource
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import orjson
 
-from flows.settings import resolve_data_dir
+from flows.settings import configure_prefect, resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 # Run as a script, bench/ comes first on sys.path, and bench/analytics.py would shadow the package.
@@ -108,13 +109,18 @@ def main() -> None:
             from bench.tile_corpus import tile_corpus
 
             tile_corpus(HUB, corpus, 4)
+    data_dir = work / "data"
+    # As the CLI does, before Prefect is first imported: its home under the data dir, telemetry off.
+    configure_prefect(data_dir)
+    # The bench calls run_pipeline, the plain function under the flow: its tasks run outside a flow
+    # run, and Prefect would warn at each one that it has no flow run to send logs to.
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     from flows import landing
     from flows.corpus_import import import_corpus
     from flows.hub_client import HubClient
     from flows.pipeline import run_pipeline
     from flows.sweeps import run_sweep
 
-    data_dir = work / "data"
     hub, url = start_hub(corpus)
     try:
         started = time.perf_counter()
