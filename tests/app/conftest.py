@@ -20,6 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import corpus_path
+from tests.night_clock import NightClock
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "app" / "pages"
 PAGES = [
@@ -87,31 +88,6 @@ def trees_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     data_dir = tmp_path_factory.mktemp("app-trees")
     _build(data_dir, corpus, with_analytics=False)
     return BuiltWarehouse(data_dir)
-
-
-FIRST_NIGHT = dt.datetime(2025, 7, 1, 3, 0, tzinfo=dt.UTC)
-
-
-class NightClock:
-    """``landing.utcnow`` on night ``n``: 03:00 UTC of day ``n`` plus the real time elapsed since then."""
-
-    def __init__(self) -> None:
-        from flows import landing
-
-        self.night = 0
-        self._real = landing.utcnow
-        self._night_started = self._real()
-
-    def next_night(self) -> None:
-        self.night += 1
-        self._night_started = self._real()
-
-    def __call__(self) -> dt.datetime:
-        return FIRST_NIGHT + dt.timedelta(days=self.night) + (self._real() - self._night_started)
-
-    @property
-    def date(self) -> dt.date:
-        return (FIRST_NIGHT + dt.timedelta(days=self.night)).date()
 
 
 @dataclass(frozen=True)

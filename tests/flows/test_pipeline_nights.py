@@ -23,30 +23,9 @@ from flows.demo.synthetic import EvolutionManifest, evolve_corpus
 from flows.hub_server import LocalHub
 from flows.pipeline import PipelineSummary, run_pipeline
 from tests.flows.crawl_helpers import corpus_models, fast_client
+from tests.night_clock import NightClock
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-FIRST_NIGHT = dt.datetime(2025, 7, 1, 3, 0, tzinfo=dt.UTC)
-
-
-class NightClock:
-    """``landing.utcnow`` on night ``n``: 03:00 UTC of day ``n`` plus the real time elapsed since then."""
-
-    def __init__(self) -> None:
-        self.night = 0
-        self._real = landing.utcnow
-        self._night_started = self._real()
-
-    def next_night(self) -> None:
-        self.night += 1
-        self._night_started = self._real()
-
-    def __call__(self) -> dt.datetime:
-        return FIRST_NIGHT + dt.timedelta(days=self.night) + (self._real() - self._night_started)
-
-    @property
-    def date(self) -> dt.date:
-        return (FIRST_NIGHT + dt.timedelta(days=self.night)).date()
 
 
 def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
