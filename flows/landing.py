@@ -310,18 +310,42 @@ def land_page(
 
     A crash before the commit leaves neither the rows nor the new checkpoint; after it, both.
     """
-    fetched_at = fetched_at or utcnow()
-    count = len(model_ids)
     page_rows = pa.Table.from_arrays(
         [pa.array(model_ids, pa.string()), pa.array(payloads, pa.string())], schema=_PAGE_SCHEMA
     )
+    _land_page_rows(
+        con,
+        "insert into raw_models select ?, model_id, ?, ?, payload from page_rows",
+        page_rows,
+        crawl_id=crawl_id,
+        page_number=page_number,
+        url=url,
+        next_url=next_url,
+        fetched_at=fetched_at or utcnow(),
+    )
+
+
+def _land_page_rows(
+    con: duckdb.DuckDBPyConnection,
+    insert_sql: str,
+    page_rows: pa.Table,
+    *,
+    crawl_id: str,
+    page_number: int,
+    url: str,
+    next_url: str | None,
+    fetched_at: dt.datetime,
+) -> None:
+    """Run ``insert_sql`` (which reads ``page_rows`` and takes crawl id, page number and fetch time)
+    and move the crawl's checkpoint past the page, in a single transaction.
+
+    A crash before the commit leaves neither the rows nor the new checkpoint; after it, both.
+    """
+    count = page_rows.num_rows
     con.execute("begin transaction")
     try:
         con.register("page_rows", page_rows)
-        con.execute(
-            "insert into raw_models select ?, model_id, ?, ?, payload from page_rows",
-            [crawl_id, page_number, fetched_at],
-        )
+        con.execute(insert_sql, [crawl_id, page_number, fetched_at])
         con.unregister("page_rows")
         con.execute(
             "insert into crawl_pages values (?, ?, ?, ?, ?, ?)",
@@ -481,34 +505,17 @@ def land_sweep_page(
     if table is None:
         msg = f"Unknown sweep mode {mode!r}; expected one of {sorted(SWEEP_TABLES)}."
         raise ValueError(msg)
-    fetched_at = fetched_at or utcnow()
-    count = rows.num_rows
     columns = ", ".join(rows.column_names)
-    con.execute("begin transaction")
-    try:
-        con.register("sweep_rows", rows)
-        con.execute(
-            f"insert into {table} (crawl_id, page_number, fetched_at, {columns}) "
-            f"select ?, ?, ?, {columns} from sweep_rows",
-            [crawl_id, page_number, fetched_at],
-        )
-        con.unregister("sweep_rows")
-        con.execute(
-            "insert into crawl_pages values (?, ?, ?, ?, ?, ?)",
-            [crawl_id, page_number, url, next_url, count, fetched_at],
-        )
-        con.execute(
-            """
-            update crawl_runs
-            set next_url = ?, pages_landed = pages_landed + 1, models_landed = models_landed + ?
-            where crawl_id = ?
-            """,
-            [next_url, count, crawl_id],
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    _land_page_rows(
+        con,
+        f"insert into {table} (crawl_id, page_number, fetched_at, {columns}) select ?, ?, ?, {columns} from page_rows",
+        rows,
+        crawl_id=crawl_id,
+        page_number=page_number,
+        url=url,
+        next_url=next_url,
+        fetched_at=fetched_at or utcnow(),
+    )
 
 
 def last_succeeded_at(con: duckdb.DuckDBPyConnection, *, mode: str, endpoint: str) -> dt.datetime | None:
