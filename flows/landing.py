@@ -315,7 +315,7 @@ def land_page(
     )
     _land_page_rows(
         con,
-        "insert into raw_models select ?, model_id, ?, ?, payload from page_rows",
+        "raw_models",
         page_rows,
         crawl_id=crawl_id,
         page_number=page_number,
@@ -327,7 +327,7 @@ def land_page(
 
 def _land_page_rows(
     con: duckdb.DuckDBPyConnection,
-    insert_sql: str,
+    table: str,
     page_rows: pa.Table,
     *,
     crawl_id: str,
@@ -336,16 +336,21 @@ def _land_page_rows(
     next_url: str | None,
     fetched_at: dt.datetime,
 ) -> None:
-    """Run ``insert_sql`` (which reads ``page_rows`` and takes crawl id, page number and fetch time)
-    and move the crawl's checkpoint past the page, in a single transaction.
+    """Append ``page_rows`` (the landing ``table``'s columns after crawl id, page number and fetch
+    time) and move the crawl's checkpoint past the page, in a single transaction.
 
     A crash before the commit leaves neither the rows nor the new checkpoint; after it, both.
     """
     count = page_rows.num_rows
+    columns = ", ".join(page_rows.column_names)
     con.execute("begin transaction")
     try:
         con.register("page_rows", page_rows)
-        con.execute(insert_sql, [crawl_id, page_number, fetched_at])
+        con.execute(
+            f"insert into {table} (crawl_id, page_number, fetched_at, {columns}) "
+            f"select ?, ?, ?, {columns} from page_rows",
+            [crawl_id, page_number, fetched_at],
+        )
         con.unregister("page_rows")
         con.execute(
             "insert into crawl_pages values (?, ?, ?, ?, ?, ?)",
@@ -505,10 +510,9 @@ def land_sweep_page(
     if table is None:
         msg = f"Unknown sweep mode {mode!r}; expected one of {sorted(SWEEP_TABLES)}."
         raise ValueError(msg)
-    columns = ", ".join(rows.column_names)
     _land_page_rows(
         con,
-        f"insert into {table} (crawl_id, page_number, fetched_at, {columns}) select ?, ?, ?, {columns} from page_rows",
+        table,
         rows,
         crawl_id=crawl_id,
         page_number=page_number,

@@ -128,7 +128,7 @@ elif daily.height == 0:
 else:
     st.caption(
         f"{daily.height} day(s) observed, from "
-        + ("`fct_family_daily`" if members.height > 1 else "its model's `fct_model_daily_counters`")
+        + ("its model's `fct_model_daily_counters`" if fam["is_singleton"] else "`fct_family_daily`")
         + ": members observed that day (the family's size on a sweep night), their summed downloads and "
         "likes, and their licence categories as of that day."
     )
