@@ -68,7 +68,7 @@ def test_build_that_spills_to_disk_succeeds_with_two_dbt_threads(tmp_path: Path,
     # then refuses any later `SET temp_directory` (even to the same path), which dbt-duckdb runs on
     # every new cursor for each entry of the profile's `settings`: a build that spilled failed on
     # its next node. The spill settings must be applied once, when the database is opened.
-    monkeypatch.setenv("HUBGENOME_DUCKDB_MEMORY_LIMIT", "100MB")
+    monkeypatch.setenv("HUBGENOME_DUCKDB_MEMORY_LIMIT", "150MB")
     monkeypatch.setenv("HUBGENOME_DBT_THREADS", "2")
     models = [model(f"org{i % 997}/m{i}", tags=[f"base_model:org{(i // 2) % 997}/m{i // 2}"]) for i in range(60_000)]
     raw_db = tmp_path / "raw.duckdb"
