@@ -16,7 +16,15 @@ Routes: ``GET /api/models``, ``GET /api/models/{id}[/revision/{rev}]``,
 ``GET|HEAD /{id}/resolve|raw/{rev}/README.md``; with ``datasets=DIR`` also dataset repos
 (``GET /api/datasets/{id}[/revision/{rev}|/tree/{rev}]``, ``GET|HEAD /datasets/{id}/resolve/{rev}/{path}``,
 see ``_datasets.py``); control routes (never limited or faulted)
-``GET /_hubgenome/stats``, ``POST /_hubgenome/stats/reset``, ``POST /_hubgenome/reload``.
+``GET /_hubgenome/stats``, ``POST /_hubgenome/stats/reset``, ``POST /_hubgenome/reload``,
+``GET|POST /_hubgenome/clock``, ``POST /_hubgenome/faults``, ``GET|POST /_hubgenome/events``,
+``GET /_hubgenome/truth``.
+
+A *living* Hub changes while it is crawled: a simulated clock (``_clock.py``) and events
+(``_events.py``: create, commit, card edit, delete, rename, transfer, launch, make private, gate,
+disable, counters) applied to a mutable overlay of the corpus (``_living.py``) before each
+request is answered; private repos exist only for their owner's token; heavy pages answer 504.
+``docs/living_hub.md`` tells how to drive it and how its default rates were calibrated.
 """
 
 from __future__ import annotations
@@ -26,13 +34,15 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
-from flows.hub_server._app import MAX_PAGE_SIZE, HubState, build_app
+from flows.hub_server._app import MAX_PAGE_SIZE, HubState, HubTruth, build_app
+from flows.hub_server._clock import HubClock
 from flows.hub_server._corpus import (
     DEFAULT_LISTING_FIELDS,
     EXPANDABLE_PROPERTIES,
@@ -40,20 +50,42 @@ from flows.hub_server._corpus import (
     check_layout,
     load_corpus,
 )
+from flows.hub_server._events import (
+    DEFAULT_RATES,
+    EVENT_KINDS,
+    HubEvent,
+    format_rates,
+    generate_events,
+    parse_rates,
+    read_events,
+    write_events,
+)
 from flows.hub_server._faults import FaultDecision, FaultSpec
+from flows.hub_server._living import LivingCorpus
 from flows.hub_server._ratelimit import UNLIMITED_QUOTA
 
 __all__ = [
     "DEFAULT_LISTING_FIELDS",
+    "DEFAULT_RATES",
+    "EVENT_KINDS",
     "EXPANDABLE_PROPERTIES",
     "MAX_PAGE_SIZE",
     "UNLIMITED_QUOTA",
     "Corpus",
     "FaultDecision",
     "FaultSpec",
+    "HubClock",
+    "HubEvent",
+    "HubTruth",
+    "LivingCorpus",
     "LocalHub",
+    "format_rates",
+    "generate_events",
     "load_corpus",
+    "parse_rates",
+    "read_events",
     "serve",
+    "write_events",
 ]
 
 
@@ -111,6 +143,7 @@ def _config(state: HubState) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         timeout_keep_alive=65,  # longer than a rate-limit pause: no idle-close racing a request
+        date_header=False,  # answers carry the hub clock's Date instead (see HubFront)
     )
 
 
@@ -138,6 +171,22 @@ class LocalHub:
     datasets
         A folder of dataset repos (``<owner>/<name>/<files>``) to serve for ``huggingface_hub``'s
         dataset downloads, or None.
+    events
+        :class:`HubEvent` s (or a JSONL file of them) to apply when the hub clock reaches them.
+    event_rate, seed
+        Draw events at these rates (a spec like ``"default"`` or ``"create=0.005,commit=0.01"``,
+        fractions of the corpus per simulated day; see ``_events.py``), seeded, one simulated day
+        at a time from the state the Hub is in.
+    clock_start
+        The hub clock's first moment (default: one day after the corpus's newest date).
+    clock_speed
+        Simulated seconds per real second (default 0: the clock moves only when told to).
+    seconds_per_request
+        Simulated seconds each request to a Hub route adds (events then happen during a crawl).
+    tokens
+        ``{token: user}``: a private model exists only for its owner's ``Bearer`` token.
+    heavy_page_budget
+        Answer 504 to ``/api/models`` pages whose ``limit × properties`` exceeds this.
 
     Raises
     ------
@@ -166,6 +215,14 @@ class LocalHub:
         gated_status: int = 401,
         serve_gated_cards: bool = False,
         datasets: str | os.PathLike[str] | None = None,
+        events: Iterable[HubEvent] | str | os.PathLike[str] | None = None,
+        event_rate: str | dict[str, float] | None = None,
+        seed: int = 0,
+        clock_start: datetime | str | None = None,
+        clock_speed: float = 0.0,
+        seconds_per_request: float = 0.0,
+        tokens: dict[str, str] | None = None,
+        heavy_page_budget: int | None = None,
     ) -> None:
         self.corpus_path = check_layout(corpus_path)
         self.host = host
@@ -179,6 +236,14 @@ class LocalHub:
             gated_status=gated_status,
             serve_gated_cards=serve_gated_cards,
             datasets=str(datasets) if datasets else None,
+            events=events,
+            event_rate=event_rate,
+            seed=seed,
+            clock_start=clock_start,
+            clock_speed=clock_speed,
+            seconds_per_request=seconds_per_request,
+            tokens=tokens,
+            heavy_page_budget=heavy_page_budget,
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -256,8 +321,51 @@ class LocalHub:
         self._state.stats.reset()
 
     def reload(self) -> Corpus:
-        """Re-read the corpus folder and swap the new index in atomically."""
+        """Re-read the corpus folder and swap the new index in atomically (applied events replayed)."""
         return self._state.reload()
+
+    # --- the living Hub ----------------------------------------------------------------------
+
+    @property
+    def clock(self) -> HubClock:
+        """The hub clock: ``now()``, ``advance(seconds)``, ``set(datetime)``."""
+        return self._state.clock
+
+    @property
+    def living(self) -> LivingCorpus:
+        """The corpus with every applied event overlaid (what the Hub routes serve)."""
+        return self._state.living
+
+    @property
+    def event_log(self) -> list[HubEvent]:
+        """The events applied so far, in the order applied (the ground truth of what happened)."""
+        return self._state.event_log
+
+    @property
+    def skipped_events(self) -> list[HubEvent]:
+        """Events that came due but could not apply (their model was gone, the id taken, ...)."""
+        return self._state.skipped_events
+
+    def schedule(self, events: Iterable[HubEvent]) -> None:
+        """Add events; each applies before the first Hub request answered at or after its ``at``."""
+        self._state.schedule(events)
+
+    def apply_due_events(self) -> list[HubEvent]:
+        """Apply the events due at the clock's now (without waiting for a request); returns them."""
+        return self._state.apply_due_events()
+
+    def advance(self, seconds: float) -> list[HubEvent]:
+        """Move the clock forward and apply what became due; returns the events applied."""
+        self._state.clock.advance(seconds)
+        return self._state.apply_due_events()
+
+    def truth(self) -> HubTruth:
+        """The public state now: ``.models`` ``{id: info object}``, ``.cards`` ``{id: text}``, ``.at``."""
+        return self._state.truth()
+
+    def set_faults(self, faults: FaultSpec | str | None) -> FaultSpec:
+        """Replace the fault spec at runtime (``None`` or ``"none"``: no faults)."""
+        return self._state.set_faults(faults)
 
 
 def serve(
@@ -273,12 +381,21 @@ def serve(
     *,
     announce: Callable[[str], None] | None = None,
     datasets: str | os.PathLike[str] | None = None,
+    events: Iterable[HubEvent] | str | os.PathLike[str] | None = None,
+    event_rate: str | dict[str, float] | None = None,
+    seed: int = 0,
+    clock_start: datetime | str | None = None,
+    clock_speed: float = 0.0,
+    seconds_per_request: float = 0.0,
+    tokens: dict[str, str] | None = None,
+    heavy_page_budget: int | None = None,
 ) -> None:
     """Serve a corpus in the foreground until interrupted (Ctrl-C / SIGTERM).
 
     Prints the URL alone on a line of stdout (flushed) once the server accepts connections, so a
     script can wait for it; progress and figures go to stderr. Parameters are those of
-    :class:`LocalHub`; ``announce`` replaces the URL printing.
+    :class:`LocalHub` (events, clock, tokens and heavy pages included); ``announce`` replaces the
+    URL printing.
     """
     folder = check_layout(corpus_path)
     state = HubState(
@@ -290,6 +407,14 @@ def serve(
         gated_status=gated_status,
         serve_gated_cards=serve_gated_cards,
         datasets=str(datasets) if datasets else None,
+        events=events,
+        event_rate=event_rate,
+        seed=seed,
+        clock_start=clock_start,
+        clock_speed=clock_speed,
+        seconds_per_request=seconds_per_request,
+        tokens=tokens,
+        heavy_page_budget=heavy_page_budget,
     )
     print(f"loading corpus {folder} ...", file=sys.stderr, flush=True)
     corpus = state.corpus
@@ -309,6 +434,15 @@ def serve(
             print(url, flush=True)
         if state.faults.active:
             print(f"fault injection on: {state.faults}", file=sys.stderr, flush=True)
+        clock = state.clock
+        if state.event_rates is not None or state.pending_events:
+            rates = format_rates(state.event_rates) if state.event_rates else "none"
+            print(
+                f"living Hub: clock at {clock.now().isoformat()} (speed {clock.speed:g}, "
+                f"{clock.seconds_per_request:g} s per request), {state.pending_events} events scheduled, rates {rates}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     try:
         _Server(_config(state), on_started=started).run(sockets=[sock])

@@ -458,6 +458,10 @@ class Corpus:
         ``fields=None`` keeps every field. ``_id`` and ``id`` are always present. Objects whose
         fields are all wanted are copied as the corpus holds them, without parsing.
         """
+        return orjson.dumps(self.render_objects(indices, fields))
+
+    def render_objects(self, indices: Sequence[int] | np.ndarray, fields: frozenset[str] | None) -> list[object]:
+        """What :meth:`render` serializes: one raw ``orjson.Fragment`` or reduced dict per model."""
         plan = self._plans.get(fields)
         if plan is None:
             # per shape (the exact key tuple of an object): copy it raw, or which keys to drop
@@ -489,7 +493,7 @@ class Corpus:
             for key in drops[shape]:
                 obj.pop(key, None)
             append(obj)
-        return orjson.dumps(objects)
+        return objects
 
     def render_one(self, raw: bytes, position: int, fields: frozenset[str] | None) -> bytes:
         """One object (a listing line or a details answer) reduced to ``fields``."""
