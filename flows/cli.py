@@ -96,10 +96,69 @@ def serve_hub(
     datasets: Annotated[
         Path | None, typer.Option(help="Also serve the dataset repos in this folder (<owner>/<name>/<files>).")
     ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            help="A living Hub: apply these events (JSONL, one {at, kind, model_id, ...} a line) when the hub "
+            "clock reaches them. Kinds: create, commit, card_edit, delete, rename, transfer, launch, make_private, "
+            "gate, disable, enable, counters (docs/living_hub.md)."
+        ),
+    ] = None,
+    event_rate: Annotated[
+        str | None,
+        typer.Option(
+            help="A living Hub: draw events at these rates, fractions of the corpus per simulated day, e.g. "
+            "'default' (calibrated on the real corpora) or 'create=0.005,commit=0.01,delete=0.0005,counters=0.05'."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --event-rate (same seed, same events).")] = 0,
+    clock_start: Annotated[
+        str | None,
+        typer.Option(help="Hub clock start, ISO 8601 (default: one day after the corpus's newest date)."),
+    ] = None,
+    clock_speed: Annotated[
+        float, typer.Option(help="Simulated seconds per real second (0: the clock moves only per request).")
+    ] = 0.0,
+    seconds_per_request: Annotated[
+        float, typer.Option(help="Simulated seconds each Hub request adds to the clock (events happen mid-crawl).")
+    ] = 0.0,
+    heavy_page_budget: Annotated[
+        int | None,
+        typer.Option(help="Answer 504 to /api/models pages whose limit x properties exceeds this (default: off)."),
+    ] = None,
+    token: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TOKEN=USER (repeatable): a bearer token and its user; private repos exist only for their owner."
+        ),
+    ] = None,
 ) -> None:
-    """Serve a corpus folder as a local Hugging Face Hub (listing, model info, README resolver)."""
+    """Serve a corpus folder as a local Hugging Face Hub (listing, model info, README resolver).
+
+    With --events or --event-rate it is a living Hub: models are created, committed to, renamed,
+    deleted, launched and re-counted on a simulated clock while clients crawl it.
+    """
+    from datetime import datetime
+
+    from flows.errors import ConfigurationError
     from flows.hub_server import serve
 
+    tokens: dict[str, str] = {}
+    for pair in token or ():
+        secret, sep, user = pair.partition("=")
+        if not sep or not secret or not user:
+            msg = f"--token takes TOKEN=USER, got {pair!r}"
+            raise ConfigurationError(msg)
+        tokens[secret] = user
+    if events is not None and not events.is_file():
+        msg = f"--events {events}: no such file (write one event a line, see docs/living_hub.md)"
+        raise ConfigurationError(msg)
+    if clock_start is not None:
+        try:
+            datetime.fromisoformat(clock_start)
+        except ValueError as exc:
+            msg = f"--clock-start {clock_start!r} is not an ISO 8601 time, e.g. 2025-01-01T00:00:00Z"
+            raise ConfigurationError(msg) from exc
     serve(
         corpus,
         host=host,
@@ -111,6 +170,14 @@ def serve_hub(
         gated_status=gated_status,
         serve_gated_cards=serve_gated_cards,
         datasets=datasets,
+        events=events,
+        event_rate=event_rate,
+        seed=seed,
+        clock_start=clock_start,
+        clock_speed=clock_speed,
+        seconds_per_request=seconds_per_request,
+        tokens=tokens,
+        heavy_page_budget=heavy_page_budget,
     )
 
 
@@ -127,6 +194,16 @@ def crawl(
     overlap_minutes: Annotated[
         float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
     ] = 120,
+    include_private: Annotated[
+        bool,
+        typer.Option(
+            "--include-private/--public-only",
+            help="Also land private repos your token can see (marked; never in the public marts). Default: skip them.",
+        ),
+    ] = False,
+    card_backlog: Annotated[
+        int, typer.Option(help="Cards owed by earlier crawls (errors, reconciled models) to fetch, oldest first.")
+    ] = 20_000,
     dask: DaskOption = None,
 ) -> None:
     """Crawl model metadata (and cards) into <data dir>/raw.duckdb; resumes an interrupted crawl."""
@@ -142,6 +219,8 @@ def crawl(
         card_concurrency=card_concurrency,
         overlap_minutes=overlap_minutes,
         dask_address=dask,
+        include_private=include_private,
+        card_backlog_limit=card_backlog,
     )
     _print_summary(f"crawl {summary['crawl_id']}", summary)
 
@@ -290,9 +369,20 @@ def pipeline(
     overlap_minutes: Annotated[
         float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
     ] = 120,
+    include_private: Annotated[
+        bool,
+        typer.Option(
+            "--include-private/--public-only",
+            help="Also land private repos your token can see (marked; never in the public marts). Default: skip them.",
+        ),
+    ] = False,
+    card_backlog: Annotated[
+        int, typer.Option(help="Cards owed by earlier crawls (errors, reconciled models) to fetch, oldest first.")
+    ] = 20_000,
     dask: DaskOption = None,
 ) -> None:
-    """The nightly run: incremental crawl + cards, counters sweep, weekly id sweep, build, run summary.
+    """The nightly run: incremental crawl + cards (+ backlog), counters sweep, weekly id sweep, reconciliation,
+    build, audit, run summary.
 
     Exit codes: 0 done (or skipped because another run holds <data dir>/pipeline.lock: it says so),
     1 a stage failed (the reason is printed; the published warehouse still serves; the next run resumes).
@@ -315,6 +405,8 @@ def pipeline(
             analytics=analytics,
             overlap_minutes=overlap_minutes,
             dask_address=dask,
+            include_private=include_private,
+            card_backlog_limit=card_backlog,
         )
     except PipelineFailedError as exc:
         console.print(f"[bold red]pipeline failed:[/] {exc}")
@@ -326,9 +418,67 @@ def pipeline(
         key: summary[key]
         for key in ("pipeline_run_id", "state", "crawl_mode", "models_new", "models_changed", "models_deleted")
     }
+    shown.update(
+        {
+            key: summary[key]
+            for key in ("models_reconciled", "cards_backlog_remaining", "audit_missing", "audit_stale")
+            if summary[key] is not None
+        }
+    )
     shown.update({f"{stage['stage']} seconds": stage["seconds"] for stage in summary["stages"]})
     shown["rate limit wait seconds"] = summary["rate_limit_wait_seconds"]
     _print_summary("nightly pipeline", shown)
+
+
+@app.command()
+def audit(
+    endpoint: Annotated[
+        str | None,
+        typer.Option(envvar="HF_ENDPOINT", help="Hub endpoint (default: https://huggingface.co)."),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh/--last-sweep", help="Run a new id sweep first (default: use the newest one).")
+    ] = False,
+) -> None:
+    """Compare the landing and the published warehouse with an id sweep: missing, stale, extra, private models.
+
+    Prints counts and a sample of ids for each. Exit codes: 0 nothing public missing (and no private
+    model in the warehouse), 1 something is, 2 nothing to audit against.
+    """
+    from flows.audit import run_audit
+    from flows.errors import ConfigurationError
+
+    try:
+        report = run_audit(endpoint=endpoint, data_dir=os.environ["HUBGENOME_DATA_DIR"], fresh=fresh)
+    except ConfigurationError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table(
+        title=f"audit against id sweep {report.sweep_crawl_id} ({'fresh' if report.fresh_sweep else 'newest'}, "
+        f"{report.public_models:,} public models)",
+        title_justify="left",
+    )
+    for column in ("finding", "count", "sample of ids"):
+        table.add_column(column)
+    findings = {
+        "missing (landing or warehouse)": report.missing_public,
+        "missing from the landing": report.missing_from_landing,
+        "missing from the warehouse": report.missing_from_warehouse,
+        "stale in the landing": report.stale_in_landing,
+        "stale in the warehouse": report.stale_in_warehouse,
+        "extra in the warehouse": report.extra_in_warehouse,
+        "private in the warehouse": report.private_in_warehouse,
+        "private in the landing (--include-private)": report.private_in_landing,
+    }
+    for name, finding in findings.items():
+        table.add_row(name, f"{finding.count:,}", ", ".join(finding.sample))
+    table.add_row("cards still owed (backlog)", f"{report.card_backlog:,}", "")
+    Console().print(table)
+    if report.warehouse is None:
+        console.print("[yellow]No published warehouse yet: only the landing was audited.[/]")
+    if not report.ok:
+        console.print(f"[bold red]incomplete:[/] {report.missing:,} public models missing")
+        raise typer.Exit(1)
 
 
 @app.command()
