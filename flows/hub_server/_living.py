@@ -62,6 +62,9 @@ SORT_KEYS: tuple[str, ...] = ("_id", "id", *_DATE_KEYS, *_NUMBER_KEYS)
 #: How many redirects a lookup follows (a repo renamed again and again).
 _MAX_REDIRECTS = 16
 
+#: Filtered views of the delta kept (and maintained on every event), least recently used dropped.
+_FILTERED_VIEWS = 32
+
 
 def namespace_of(repo_id: str) -> str:
     """The user or organization part of a repo id (the whole id for a legacy one like ``gpt2``)."""
@@ -171,7 +174,7 @@ class LivingCorpus:
         self._redirects: dict[str, str] = {}
         self._sorted: dict[str, list[tuple[object, bytes]]] = {key: [] for key in SORT_KEYS}
         self._private = 0
-        self._filtered: OrderedDict[ListingQuery, tuple[int, list[tuple[object, bytes]]]] = OrderedDict()
+        self._filtered: OrderedDict[ListingQuery, list[tuple[object, bytes]]] = OrderedDict()
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -198,6 +201,9 @@ class LivingCorpus:
         self._redirects.pop(live.id.lower(), None)
         for sort, keys in self._sorted.items():
             bisect.insort(keys, self._key(live, sort))
+        for query, keys in self._filtered.items():  # filtered views stay current, never rebuilt
+            if _matches(live.obj, query):
+                bisect.insort(keys, self._key(live, query.sort))
         self._private += live.private
 
     def _unregister(self, live: LiveModel) -> None:
@@ -212,6 +218,11 @@ class LivingCorpus:
             index = bisect.bisect_left(keys, key)
             assert index < len(keys) and keys[index] == key, f"delta key of {live.id} lost for sort {sort}"
             del keys[index]
+        for query, keys in self._filtered.items():
+            key = self._key(live, query.sort)
+            index = bisect.bisect_left(keys, key)
+            if index < len(keys) and keys[index] == key:
+                del keys[index]
         self._private -= live.private
 
     def _mask(self, position: int) -> None:
@@ -431,18 +442,18 @@ class LivingCorpus:
     # --- listing -----------------------------------------------------------------------------
 
     def _delta_keys(self, query: ListingQuery) -> list[tuple[object, bytes]]:
-        """The delta's keys for a query's sort, restricted to its filters (cached per version)."""
+        """The delta's keys for a query's sort, restricted to its filters (built once, then maintained)."""
         keys = self._sorted[query.sort]
         if not (query.search or query.author or query.filters):
             return keys
         cached = self._filtered.get(query)
-        if cached is not None and cached[0] == self.version:
+        if cached is not None:
             self._filtered.move_to_end(query)
-            return cached[1]
+            return cached
         delta = self.delta
         selected = [key for key in keys if _matches(delta[key[1]].obj, query)]
-        self._filtered[query] = (self.version, selected)
-        while len(self._filtered) > 32:
+        self._filtered[query] = selected
+        while len(self._filtered) > _FILTERED_VIEWS:
             self._filtered.popitem(last=False)
         return selected
 

@@ -515,3 +515,12 @@ def test_a_real_corpus_lives_through_a_crawl_without_losing_anybody(trees_corpus
         fresh = list(api.list_models(sort="lastModified", expand=expand))
         assert {model.id for model in fresh} == set(truth.models)
         assert fresh[0].last_modified == max(datetime.fromisoformat(m["lastModified"]) for m in truth.models.values())
+
+
+@pytest.mark.slow
+def test_default_rates_are_the_calibration_of_the_real_corpora(hub_corpus: Path, trees_corpus: Path) -> None:
+    from flows.hub_server._calibrate import calibrate
+
+    measured = calibrate(hub_corpus.parent)["rates"]
+    for kind, rate in DEFAULT_RATES.items():
+        assert rate == pytest.approx(measured[kind], rel=0.05), kind
