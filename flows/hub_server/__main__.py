@@ -34,12 +34,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--gated-status", type=int, choices=(401, 403), default=401, help="status for gated cards")
     parser.add_argument("--serve-gated-cards", action="store_true", help="serve gated models' cards anyway")
     parser.add_argument("--datasets", default=None, help="folder of dataset repos (<owner>/<name>/<files>) to serve")
+    living = parser.add_argument_group("living Hub (docs/living_hub.md)")
+    living.add_argument("--events", default=None, help="JSONL file of events to apply on the hub clock")
+    living.add_argument("--event-rate", default=None, help="event rates per simulated day, e.g. 'default'")
+    living.add_argument("--seed", type=int, default=0, help="seed of --event-rate")
+    living.add_argument("--clock-start", default=None, help="hub clock start, ISO 8601")
+    living.add_argument("--clock-speed", type=float, default=0.0, help="simulated seconds per real second")
+    living.add_argument("--seconds-per-request", type=float, default=0.0, help="simulated seconds per Hub request")
+    living.add_argument("--heavy-page-budget", type=int, default=None, help="504 above limit x properties")
+    living.add_argument("--token", action="append", default=[], help="TOKEN=USER (repeatable)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the options and serve until interrupted; returns the exit status."""
     args = _parser().parse_args(argv)
+    tokens = dict(pair.partition("=")[::2] for pair in args.token)
     try:
         serve(
             args.corpus,
@@ -52,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
             gated_status=args.gated_status,
             serve_gated_cards=args.serve_gated_cards,
             datasets=args.datasets,
+            events=args.events,
+            event_rate=args.event_rate,
+            seed=args.seed,
+            clock_start=args.clock_start,
+            clock_speed=args.clock_speed,
+            seconds_per_request=args.seconds_per_request,
+            tokens=tokens,
+            heavy_page_budget=args.heavy_page_budget,
         )
     except (HubgenomeError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
