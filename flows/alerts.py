@@ -58,3 +58,17 @@ def alert_failure(summary: dict, *, url: str | None = None) -> bool:
         f"{summary.get('error')}. The last published warehouse is still serving; the next run resumes."
     )
     return post_alert(url, {"text": text, "summary": summary})
+
+
+def alert_incomplete(summary: dict, audit: dict, *, url: str | None = None) -> bool:
+    """Send the alert of a run whose audit found public models missing; returns whether one went out."""
+    url = url or webhook_url()
+    if not url:
+        return False
+    sample = ", ".join(audit.get("missing_public", {}).get("sample", [])[:5])
+    text = (
+        f"hubgenome nightly pipeline {summary.get('pipeline_run_id')}: the audit found {audit.get('missing')} public "
+        f"models missing against id sweep {audit.get('sweep_crawl_id')} (e.g. {sample}). "
+        "Run `hubgenome audit` for the details; the next run reconciles them."
+    )
+    return post_alert(url, {"text": text, "summary": summary, "audit": audit})

@@ -10,6 +10,7 @@ and endpoint resumes from the saved cursor.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 import time
@@ -30,14 +31,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from flows import landing
-from flows.errors import ConfigurationError, HubCrawlError, HubRequestError
-from flows.hub_client import HubClient, ListingPage
+from flows.errors import ConfigurationError, HubCrawlError, HubRequestError, PageTooHeavyError
+from flows.hub_client import MIN_PAGE_LIMIT, HubClient, ListingPage, page_limit, with_page_limit
 from flows.settings import CRAWL_EXPAND, paths, resolve_dask_address, resolve_endpoint
 
 CrawlMode = Literal["full", "incremental"]
 SORT_BY_MODE: dict[str, str] = {"full": "createdAt", "incremental": "lastModified"}
 DEFAULT_OVERLAP = dt.timedelta(hours=2)
 CARD_BATCH_SIZE = 500
+#: Timeouts in a row (504, or no answer in time) after which a listing page is asked for at half its size.
+HEAVY_PAGE_TIMEOUTS = 2
+#: Cards of earlier crawls still owed (errors, reconciled models) fetched per crawl, oldest first.
+DEFAULT_CARD_BACKLOG_LIMIT = 20_000
+
+logger = logging.getLogger(__name__)
 
 PageCallback = Callable[[int, int, int], None]
 """Called after each landed page with (page number, models on the page, models landed so far)."""
@@ -49,6 +56,8 @@ class ListingResult:
     models: int = 0
     stopped_at_watermark: bool = False
     seconds: float = 0.0
+    skipped_private: int = 0
+    pages_shrunk: int = 0
 
 
 @dataclass
@@ -63,6 +72,10 @@ class CrawlSummary:
     models: int = 0
     models_total: int = 0
     cards: dict[str, int] = field(default_factory=dict)
+    skipped_private: int = 0
+    cards_backlog: dict[str, int] = field(default_factory=dict)
+    cards_backlog_remaining: int = 0
+    cards_backlog_sample: list[str] = field(default_factory=list)
     listing_seconds: float = 0.0
     cards_seconds: float = 0.0
     requests: int = 0
@@ -132,22 +145,92 @@ def open_crawl(
     return run, False
 
 
+@dataclass
+class _PageSplit:
+    ids: list[str]
+    payloads: list[str]
+    last: bool
+    skipped_private: int = 0
+
+
 def _split_page(
-    page: ListingPage, *, stop_before: dt.datetime | None, room: int | None
-) -> tuple[list[str], list[str], bool]:
-    """The ids and verbatim JSON of a page's models to land, and whether the crawl ends with this page."""
-    ids: list[str] = []
-    payloads: list[str] = []
+    page: ListingPage, *, stop_before: dt.datetime | None, room: int | None, include_private: bool = False
+) -> _PageSplit:
+    """The ids and verbatim JSON of a page's models to land, and whether the crawl ends with this page.
+
+    Private repos (listed to a token that can see them) are skipped unless ``include_private``: a
+    public warehouse must never hold them, and they are landed as they are (``"private": true``)
+    only when asked for. They still count for the watermark stop.
+    """
+    split = _PageSplit([], [], False)
     for item in page.items:
-        if room is not None and len(ids) >= room:
-            return ids, payloads, True
+        if room is not None and len(split.ids) >= room:
+            split.last = True
+            return split
         if stop_before is not None:
             modified = _modified_at(item)
             if modified is not None and modified < stop_before:
-                return ids, payloads, True
-        ids.append(item["id"])
-        payloads.append(orjson.dumps(item).decode())
-    return ids, payloads, page.next_url is None
+                split.last = True
+                return split
+        if item.get("private") is True and not include_private:
+            split.skipped_private += 1
+            continue
+        split.ids.append(item["id"])
+        split.payloads.append(orjson.dumps(item).decode())
+    split.last = page.next_url is None
+    return split
+
+
+class PagePrefetcher:
+    """Fetches the next listing page in a background thread while the current one is landed.
+
+    A page that keeps timing out (the Hub answers 504 to pages too heavy for it, every time) is
+    asked for again at half its ``limit`` with the same cursor, down to :data:`MIN_PAGE_LIMIT`, and
+    the crawl's checkpoint is moved to that smaller URL at once (here, in the landing thread), so
+    a crawl resumed on another night does not start over with the page that cannot be built.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, client: HubClient, crawl_id: str) -> None:
+        self._con = con
+        self._client = client
+        self._crawl_id = crawl_id
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+        self._pending: Future[ListingPage] | None = None
+        self.pages_shrunk = 0
+
+    def _get(self, url: str) -> ListingPage:
+        limit = page_limit(url)
+        shrinkable = limit is not None and limit > MIN_PAGE_LIMIT
+        return self._client.get_page(url, timeouts_before_giving_up=HEAVY_PAGE_TIMEOUTS if shrinkable else None)
+
+    def submit(self, url: str | None) -> None:
+        self._pending = self._executor.submit(self._get, url) if url else None
+
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
+    def result(self) -> ListingPage:
+        """The page asked for last, shrinking it (and moving the checkpoint) while it times out."""
+        assert self._pending is not None
+        while True:
+            try:
+                return self._pending.result()
+            except PageTooHeavyError as exc:
+                limit = page_limit(exc.url) or MIN_PAGE_LIMIT
+                smaller = with_page_limit(exc.url, max(MIN_PAGE_LIMIT, limit // 2))
+                logger.warning("page kept timing out at limit=%d; asking for %s", limit, smaller)
+                landing.save_checkpoint(self._con, self._crawl_id, smaller)
+                self.pages_shrunk += 1
+                self._pending = self._executor.submit(self._get, smaller)
+
+    def __enter__(self) -> PagePrefetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 def crawl_listing(
@@ -157,11 +240,13 @@ def crawl_listing(
     *,
     limit: int | None = None,
     on_page: PageCallback | None = None,
+    include_private: bool = False,
 ) -> ListingResult:
     """Page through the listing from the run's checkpoint to its end, landing page by page.
 
     The next page is fetched while the current one is being landed; the checkpoint written with a
     page is always that page's own ``next`` link, so a crash between the two loses nothing.
+    Private repos are skipped unless ``include_private`` (see :func:`_split_page`).
     On failure the run is marked ``failed`` with its checkpoint kept, and the error re-raised.
     """
     result = ListingResult()
@@ -172,14 +257,14 @@ def crawl_listing(
     if url is None:
         return result
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as prefetcher:
-            pending: Future[ListingPage] = prefetcher.submit(client.get_page, url)
-            while pending is not None:
-                page = pending.result()
+        with PagePrefetcher(con, client, run.crawl_id) as prefetcher:
+            prefetcher.submit(url)
+            while prefetcher.pending:
+                page = prefetcher.result()
                 room = None if limit is None else max(0, limit - landed)
-                ids, payloads, last = _split_page(page, stop_before=run.stop_before, room=room)
-                next_url = None if last else page.next_url
-                pending = prefetcher.submit(client.get_page, next_url) if next_url else None
+                split = _split_page(page, stop_before=run.stop_before, room=room, include_private=include_private)
+                next_url = None if split.last else page.next_url
+                prefetcher.submit(next_url)
                 page_number += 1
                 landing.land_page(
                     con,
@@ -187,15 +272,18 @@ def crawl_listing(
                     page_number=page_number,
                     url=page.url,
                     next_url=next_url,
-                    model_ids=ids,
-                    payloads=payloads,
+                    model_ids=split.ids,
+                    payloads=split.payloads,
+                    hub_date=page.hub_date,
                 )
-                landed += len(ids)
+                landed += len(split.ids)
                 result.pages += 1
-                result.models += len(ids)
-                result.stopped_at_watermark = last and page.next_url is not None and room is None
+                result.models += len(split.ids)
+                result.skipped_private += split.skipped_private
+                result.stopped_at_watermark = split.last and page.next_url is not None and room is None
                 if on_page is not None:
-                    on_page(page_number, len(ids), landed)
+                    on_page(page_number, len(split.ids), landed)
+            result.pages_shrunk = prefetcher.pages_shrunk
     except BaseException as exc:
         landing.fail_run(con, run.crawl_id, f"{type(exc).__name__}: {exc}")
         raise
@@ -211,13 +299,17 @@ def fetch_cards(
     *,
     concurrency: int = 8,
     on_progress: Callable[[int, int], None] | None = None,
+    todo: list[tuple[str, str | None]] | None = None,
 ) -> Counter[str]:
     """Fetch the README of every model of the crawl whose card is unsettled for its current sha.
 
-    Outcomes (``ok``, ``missing``, ``gated``, ``error`` with the HTTP status) are landed in batches;
-    a failure of one model never stops the others. Returns the count of each outcome.
+    ``todo`` names other (model id, sha) pairs to fetch instead (the card backlog); the outcomes
+    are landed under ``crawl_id`` either way. Outcomes (``ok``, ``missing``, ``gated``, ``error``
+    with the HTTP status) are landed in batches; a failure of one model never stops the others.
+    Returns the count of each outcome.
     """
-    todo = landing.models_needing_cards(con, crawl_id)
+    if todo is None:
+        todo = landing.models_needing_cards(con, crawl_id)
     outcomes: Counter[str] = Counter()
     if not todo:
         return outcomes
@@ -243,6 +335,39 @@ def fetch_cards(
         finally:
             landing.land_cards(con, crawl_id, batch)
     return outcomes
+
+
+@dataclass
+class BacklogResult:
+    """What one night's pass over the card backlog did."""
+
+    outcomes: dict[str, int]
+    remaining: int
+    sample: list[str]
+
+
+def fetch_card_backlog(
+    con: duckdb.DuckDBPyConnection,
+    client: HubClient,
+    crawl_id: str,
+    *,
+    limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
+    concurrency: int = 8,
+    include_private: bool = False,
+    sample_size: int = 20,
+) -> BacklogResult:
+    """Fetch cards still owed from earlier crawls, oldest first, at most ``limit`` per call.
+
+    Owed: the model's latest landed sha has no settled card (only ``error`` outcomes, or never
+    fetched: models landed by reconciliation, or by a crawl run with ``--no-cards``). Without this,
+    a resolver outage longer than one crawl's retries would leave those cards missing until the
+    model happened to be modified again. Cards this crawl already tried are left for the next one.
+    Returns the outcomes, what is still owed afterwards and a sample of those ids.
+    """
+    todo, _ = landing.card_backlog(con, limit=limit, include_private=include_private, tried_in_crawl_id=crawl_id)
+    outcomes = fetch_cards(con, client, crawl_id, concurrency=concurrency, todo=todo) if todo else Counter()
+    remaining, total = landing.card_backlog(con, limit=sample_size, include_private=include_private)
+    return BacklogResult(dict(outcomes), total, [model_id for model_id, _ in remaining])
 
 
 # -- terminal progress ---------------------------------------------------------------------------------
@@ -297,7 +422,12 @@ NETWORK_TASK_OPTIONS: dict = {
 
 @task(name="crawl-listing", retries=3, **NETWORK_TASK_OPTIONS)
 def crawl_listing_task(
-    raw_db: Path, client: HubClient, crawl_id: str, limit: int | None, show_progress: bool
+    raw_db: Path,
+    client: HubClient,
+    crawl_id: str,
+    limit: int | None,
+    show_progress: bool,
+    include_private: bool = False,
 ) -> ListingResult:
     """Land the listing pages of one crawl, resuming from its checkpoint (each retry resumes too)."""
     logger = get_run_logger()
@@ -319,13 +449,15 @@ def crawl_listing_task(
                     rate = (landed - run.models_landed) / max(time.perf_counter() - started, 1e-9)
                     progress.update(bar, completed=landed, rate=f"{rate:,.0f} models/s")
 
-            result = crawl_listing(con, client, run, limit=limit, on_page=on_page)
+            result = crawl_listing(con, client, run, limit=limit, on_page=on_page, include_private=include_private)
         logger.info(
-            "Listing done: %d pages, %d models in %.1f s%s",
+            "Listing done: %d pages, %d models in %.1f s%s%s%s",
             result.pages,
             result.models,
             result.seconds,
             " (stopped at the previous watermark)" if result.stopped_at_watermark else "",
+            f"; {result.skipped_private} private repos skipped" if result.skipped_private else "",
+            f"; {result.pages_shrunk} pages asked for at half size after timeouts" if result.pages_shrunk else "",
         )
         return result
     finally:
@@ -356,6 +488,24 @@ def fetch_cards_task(
         return dict(outcomes)
     finally:
         con.close()
+
+
+@task(name="fetch-card-backlog", retries=2, **NETWORK_TASK_OPTIONS)
+def fetch_card_backlog_task(
+    raw_db: Path, client: HubClient, crawl_id: str, limit: int, concurrency: int, include_private: bool
+) -> BacklogResult:
+    """Fetch cards still owed from earlier crawls (errors, reconciled models), oldest first, bounded."""
+    logger = get_run_logger()
+    con = landing.connect(raw_db)
+    try:
+        result = fetch_card_backlog(
+            con, client, crawl_id, limit=limit, concurrency=concurrency, include_private=include_private
+        )
+    finally:
+        con.close()
+    if result.outcomes or result.remaining:
+        logger.info("Card backlog: fetched %s; %d still owed", result.outcomes or "none", result.remaining)
+    return result
 
 
 def _fetch_cards_on_dask(
@@ -389,8 +539,16 @@ def run_crawl(
     task_retries: int | None = None,
     dask_address: str | None = None,
     card_batch_size: int | None = None,
+    include_private: bool = False,
+    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> CrawlSummary:
-    """A whole crawl (listing, then cards), resuming an unfinished one. The body of the ``crawl-hub`` flow.
+    """A whole crawl (listing, cards, then the card backlog), resuming an unfinished one. The body of ``crawl-hub``.
+
+    Private repos (listed only to a token that can see them) are neither landed nor asked for cards
+    unless ``include_private``; then they are landed marked ``"private": true`` and the warehouse
+    still leaves them out of every public mart. After this crawl's own cards, up to
+    ``card_backlog_limit`` cards owed by earlier crawls are fetched (:func:`fetch_card_backlog`; 0
+    turns that off).
 
     ``task_retries`` overrides how often Prefect re-runs a failed listing or cards task (each
     re-run resumes from the checkpoint); the client's own per-request retries come first.
@@ -411,8 +569,9 @@ def run_crawl(
     if task_retries is not None:
         listing_task = crawl_listing_task.with_options(retries=task_retries)
         cards_task = fetch_cards_task.with_options(retries=task_retries)
-    listing = listing_task(raw_db, client, run.crawl_id, limit, show)
+    listing = listing_task(raw_db, client, run.crawl_id, limit, show, include_private)
     summary.pages, summary.models, summary.listing_seconds = listing.pages, listing.models, listing.seconds
+    summary.skipped_private = listing.skipped_private
     if cards:
         started = time.perf_counter()
         if dask_address:
@@ -420,6 +579,13 @@ def run_crawl(
                                                  card_batch_size)  # fmt: skip
         else:
             summary.cards = cards_task(raw_db, client, run.crawl_id, card_concurrency, show)
+        if card_backlog_limit > 0:
+            backlog_task = fetch_card_backlog_task
+            if task_retries is not None:
+                backlog_task = fetch_card_backlog_task.with_options(retries=task_retries)
+            backlog = backlog_task(raw_db, client, run.crawl_id, card_backlog_limit, card_concurrency, include_private)
+            summary.cards_backlog = backlog.outcomes
+            summary.cards_backlog_remaining, summary.cards_backlog_sample = backlog.remaining, backlog.sample
         summary.cards_seconds = time.perf_counter() - started
     con = landing.connect(raw_db)
     try:
@@ -444,6 +610,8 @@ def crawl_flow(
     card_concurrency: int = 8,
     overlap_minutes: float = 120,
     dask_address: str | None = None,
+    include_private: bool = False,
+    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> dict:
     """Crawl Hugging Face Hub model metadata and cards into the raw landing (``<data dir>/raw.duckdb``).
 
@@ -452,7 +620,9 @@ def crawl_flow(
     ``overlap_minutes``. Cards are fetched for new models and models whose ``sha`` changed.
     An interrupted crawl of the same mode and endpoint is resumed from its saved cursor.
     With ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) the cards are fetched by that Dask
-    cluster's workers and landed by this flow.
+    cluster's workers and landed by this flow. Cards owed by earlier crawls (errors, reconciled
+    models) are fetched afterwards, oldest first, at most ``card_backlog_limit``. Private repos are
+    skipped unless ``include_private``.
     """
     summary = run_crawl(
         mode=mode,
@@ -463,6 +633,8 @@ def crawl_flow(
         card_concurrency=card_concurrency,
         overlap_minutes=overlap_minutes,
         dask_address=resolve_dask_address(dask_address),
+        include_private=include_private,
+        card_backlog_limit=card_backlog_limit,
     )
     print(
         f"Crawl {summary.crawl_id} ({summary.mode}{', resumed' if summary.resumed else ''}): "

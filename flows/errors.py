@@ -19,6 +19,18 @@ class RateLimitedError(HubCrawlError):
         self.retry_after = retry_after
 
 
+class PageTooHeavyError(HubCrawlError):
+    """A listing page kept timing out (504 or no answer in time): the Hub could not build it at this size.
+
+    The Hub answers 504 to pages whose size times expanded properties is too heavy for it; the
+    same request fails the same way every time, so the crawler asks again with a smaller ``limit``.
+    """
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
 class HubRequestError(HubCrawlError):
     """The Hub refused a listing request (4xx other than 429): retrying the same request will not help."""
 

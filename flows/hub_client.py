@@ -6,20 +6,25 @@ HTTP session, headers (``build_hf_headers``: ``HF_TOKEN`` honoured, never logged
 
 * pacing from the Hub's ``RateLimit`` / ``RateLimit-Policy`` headers, so a crawl slows down before it
   is refused rather than after;
-* waiting as told on 429 (``Retry-After`` or ``t=``), on every request, the first page included;
+* waiting as told on 429 (``t=`` of an exhausted ``RateLimit`` bucket, else ``Retry-After``, plus one
+  second as the Hub's own client does), on every request, the first page included;
 * retries with exponential backoff and full jitter on 5xx, dropped connections and malformed bodies;
-* listing pages returned with their ``Link: rel="next"`` cursor, so callers can checkpoint it.
+* listing pages returned with their ``Link: rel="next"`` cursor and the Hub's ``Date``, so callers can
+  checkpoint the cursor and date what they saw by the Hub's clock.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx2
 import orjson
@@ -32,7 +37,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
 
 from flows import __version__
-from flows.errors import HubCrawlError, HubRequestError, MalformedResponseError, RateLimitedError
+from flows.errors import HubCrawlError, HubRequestError, MalformedResponseError, PageTooHeavyError, RateLimitedError
 from flows.landing import CardFetch
 
 logger = logging.getLogger(__name__)
@@ -41,9 +46,50 @@ _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _TRANSPORT_ERRORS = (httpx2.TransportError,)
 
 
+#: File downloads: ``/{repo}/resolve|raw/{rev}/{path}`` (models) and the same under ``/datasets|spaces/``.
+_RESOLVER_PATH = re.compile(r"^/(?:(?:datasets|spaces)/)?[^/]+(?:/[^/]+)?/(?:resolve|raw)/")
+#: Statuses that say "this page took the Hub too long": a heavy page answers them again and again.
+_GATEWAY_TIMEOUT_STATUSES = frozenset({504})
+#: A listing whose page keeps timing out is retried with half the page size, down to this.
+MIN_PAGE_LIMIT = 10
+
+
 def _bucket_for(url: str) -> str:
-    """The Hub's rate-limit bucket of a URL: ``api`` for /api/..., ``resolvers`` for file downloads."""
-    return "api" if "/api/" in url else "resolvers"
+    """The Hub's rate-limit bucket of a URL, from its path: ``resolvers`` for file downloads, else ``api``.
+
+    Decided on the path, never on a substring of the whole URL: a repo named ``api`` (the Hub has
+    ``Abi224/api``) must not put its README downloads into the API bucket. The bucket an answer
+    reports in its own ``RateLimit`` header (``"api";r=...``) takes precedence when there is one.
+    """
+    return "resolvers" if _RESOLVER_PATH.match(urlsplit(url).path) else "api"
+
+
+def _hub_date(headers: Mapping[str, str]) -> dt.datetime | None:
+    """The Hub's clock from an answer's ``Date`` header (RFC 7231), or None when absent or unreadable."""
+    value = headers.get("Date") or headers.get("date")
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def with_page_limit(url: str, limit: int) -> str:
+    """``url`` with its ``limit`` query parameter set to ``limit``, every other parameter (the cursor) kept."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "limit"]
+    query.append(("limit", str(limit)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def page_limit(url: str) -> int | None:
+    """The ``limit`` query parameter of a listing URL, if any."""
+    for key, value in parse_qsl(urlsplit(url).query):
+        if key == "limit" and value.isdigit():
+            return int(value)
+    return None
 
 
 @dataclass
@@ -104,12 +150,17 @@ class RateLimitPacer:
         return waited
 
     def release(self, bucket: str, headers: Mapping[str, str] | None) -> None:
-        """Record a finished request and the figures its answer carried."""
+        """Record a finished request and the figures its answer carried.
+
+        The figures go to the bucket the answer names in its ``RateLimit`` header (``"api";r=...``)
+        when it names one we track, so one bucket's quota never overwrites another's.
+        """
         with self._lock:
-            state = self._buckets.setdefault(bucket, _BucketState())
-            state.in_flight = max(0, state.in_flight - 1)
+            sent_on = self._buckets.setdefault(bucket, _BucketState())
+            sent_on.in_flight = max(0, sent_on.in_flight - 1)
             info = parse_ratelimit_headers(headers) if headers is not None else None
             if info is not None:
+                state = self._buckets.setdefault(info.resource_type or bucket, _BucketState())
                 resets_at = time.monotonic() + info.reset_in_seconds + self.margin_seconds
                 observed = info.remaining - state.in_flight
                 if state.remaining is None or resets_at > state.resets_at + 0.5:
@@ -126,11 +177,12 @@ class RateLimitPacer:
 
 @dataclass(frozen=True)
 class ListingPage:
-    """One page of a listing: its objects, where it came from and the cursor to the next one."""
+    """One page of a listing: its objects, where it came from, the cursor to the next one and the Hub's clock."""
 
     url: str
     items: list[dict]
     next_url: str | None
+    hub_date: dt.datetime | None = None
 
 
 class HubClient:
@@ -212,18 +264,34 @@ class HubClient:
             for name, value in increments.items():
                 setattr(self.stats, name, getattr(self.stats, name) + value)
 
-    def request(self, url: str, *, params: Iterable[tuple[str, str]] | None = None) -> httpx2.Response:
+    def request(
+        self,
+        url: str,
+        *,
+        params: Iterable[tuple[str, str]] | None = None,
+        timeouts_before_giving_up: int | None = None,
+        follow_redirects: bool = True,
+    ) -> httpx2.Response:
         """GET ``url`` with pacing and retries; returns the final response (4xx included, unraised).
+
+        ``timeouts_before_giving_up`` makes a request that keeps timing out (504 or no answer in
+        time) raise :class:`PageTooHeavyError` after that many in a row, instead of spending the
+        whole retry budget on a page the Hub cannot build (the listing then asks for a smaller one).
+        Redirects are followed (a renamed repo answers its old id with one) unless
+        ``follow_redirects`` is false.
 
         Raises
         ------
         RateLimitedError
             After ``max_rate_limit_waits`` consecutive 429 answers.
+        PageTooHeavyError
+            After ``timeouts_before_giving_up`` consecutive timeouts, when given.
         HubCrawlError
             When 5xx answers or dropped connections outlast ``max_retries``.
         """
         bucket = _bucket_for(url)
         failures = 0
+        timeouts = 0
         throttles = 0
         session = get_session()
         while True:
@@ -233,13 +301,19 @@ class HubClient:
             response: httpx2.Response | None = None
             try:
                 response = session.get(
-                    url, params=list(params) if params else None, headers=self._headers, timeout=self.timeout
+                    url,
+                    params=list(params) if params else None,
+                    headers=self._headers,
+                    timeout=self.timeout,
+                    follow_redirects=follow_redirects,
                 )
                 response.read()
             except _TRANSPORT_ERRORS as exc:
                 failure: str = f"{type(exc).__name__}: {exc}"
+                timed_out = isinstance(exc, httpx2.TimeoutException)
             else:
                 failure = ""
+                timed_out = False
             finally:
                 self.pacer.release(bucket, response.headers if response is not None else None)
             self._count(requests=1)
@@ -262,7 +336,12 @@ class HubClient:
                 if response.status_code not in _RETRY_STATUSES:
                     return response
                 failure = f"HTTP {response.status_code}"
+                timed_out = response.status_code in _GATEWAY_TIMEOUT_STATUSES
             failures += 1
+            timeouts = timeouts + 1 if timed_out else 0
+            if timeouts_before_giving_up is not None and timeouts >= timeouts_before_giving_up:
+                msg = f"GET {url} timed out {timeouts} times in a row (last: {failure}); the page is too heavy."
+                raise PageTooHeavyError(msg, url)
             if failures > self.max_retries:
                 msg = f"GET {url} failed {failures} times (last: {failure}); the crawl is resumable, try again later."
                 raise HubCrawlError(msg)
@@ -273,12 +352,19 @@ class HubClient:
 
     @staticmethod
     def _rate_limit_wait(response: httpx2.Response) -> float:
+        """Seconds to wait after a 429, as huggingface_hub's own ``http_backoff`` decides them.
+
+        The reset time ``t`` of an exhausted ``RateLimit`` bucket (``r=0``), else ``Retry-After`` when
+        the answer sends one, each plus one second "to avoid rounding issues" (``t`` is whole seconds:
+        waiting exactly ``t`` can land just before the reset). See ``_http_backoff_base`` in
+        ``huggingface_hub/utils/_http.py``. Neither: a fixed 5 s.
+        """
+        info = parse_ratelimit_headers(response.headers)
+        if info is not None and info.remaining == 0:
+            return float(info.reset_in_seconds) + 1.0
         retry_after = response.headers.get("Retry-After", "").strip()
         if retry_after.replace(".", "", 1).isdigit():
-            return float(retry_after)
-        info = parse_ratelimit_headers(response.headers)
-        if info is not None:
-            return float(max(info.reset_in_seconds, 1))
+            return float(retry_after) + 1.0
         return 5.0
 
     # -- listings ------------------------------------------------------------------------------------
@@ -290,10 +376,13 @@ class HubClient:
         params += [("expand[]", prop) for prop in expand]
         return f"{self.endpoint}/api/models?{urlencode(params)}"
 
-    def get_page(self, url: str) -> ListingPage:
-        """Fetch one listing page; malformed bodies are retried, then raise :class:`MalformedResponseError`."""
+    def get_page(self, url: str, *, timeouts_before_giving_up: int | None = None) -> ListingPage:
+        """Fetch one listing page; malformed bodies are retried, then raise :class:`MalformedResponseError`.
+
+        ``timeouts_before_giving_up``: see :meth:`request` (:class:`PageTooHeavyError`).
+        """
         for attempt in range(self.max_retries + 1):
-            response = self.request(url)
+            response = self.request(url, timeouts_before_giving_up=timeouts_before_giving_up)
             try:
                 hf_raise_for_status(response)
             except HfHubHTTPError as exc:
@@ -309,12 +398,51 @@ class HubClient:
             else:
                 if isinstance(items, list) and all(isinstance(item, dict) and "id" in item for item in items):
                     next_url = response.links.get("next", {}).get("url")
-                    return ListingPage(url=url, items=items, next_url=next_url)
+                    if next_url is not None:
+                        next_url = urljoin(url, next_url)
+                    return ListingPage(url=url, items=items, next_url=next_url, hub_date=_hub_date(response.headers))
                 problem = "body is not a list of model objects"
             self._count(retries=1)
             logger.warning("malformed listing page %s: %s (attempt %d)", url, problem, attempt + 1)
             self._sleep(self._backoff(attempt))
         msg = f"{url} kept answering a malformed page ({problem}); the crawl stopped at this page and is resumable."
+        raise MalformedResponseError(msg)
+
+    # -- single models --------------------------------------------------------------------------------
+
+    def model_url(self, model_id: str, expand: Iterable[str] = ()) -> str:
+        query = urlencode([("expand[]", prop) for prop in expand])
+        return f"{self.endpoint}/api/models/{quote(model_id, safe='/')}" + (f"?{query}" if query else "")
+
+    def fetch_model(self, model_id: str, expand: Iterable[str] = ()) -> dict | None:
+        """``GET /api/models/{id}`` with the listing's ``expand``: the model object, or None when it is gone.
+
+        A renamed or transferred repo answers its old id with a redirect to the new one, which is
+        followed: the object returned then carries the new ``id``. None means the Hub does not
+        know the id (deleted, or private to someone else). Other 4xx raise :class:`HubRequestError`.
+        """
+        url = self.model_url(model_id, expand)
+        problem = ""
+        for attempt in range(self.max_retries + 1):
+            response = self.request(url)
+            if response.status_code == 404:
+                return None
+            try:
+                hf_raise_for_status(response)
+            except HfHubHTTPError as exc:
+                msg = f"{url} answered HTTP {response.status_code}: {str(exc).splitlines()[0]}."
+                raise HubRequestError(msg, response.status_code) from exc
+            try:
+                obj = orjson.loads(response.content)
+            except orjson.JSONDecodeError as exc:
+                problem = f"body is not valid JSON ({exc})"
+            else:
+                if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+                    return obj
+                problem = "body is not a model object"
+            self._count(retries=1)
+            self._sleep(self._backoff(attempt))
+        msg = f"{url} kept answering a malformed body ({problem})."
         raise MalformedResponseError(msg)
 
     # -- cards ---------------------------------------------------------------------------------------
@@ -330,7 +458,9 @@ class HubClient:
         try:
             response = self.request(url)
             hf_raise_for_status(response)
-            text = response.content.decode("utf-8")
+            # "utf-8-sig": a README saved with a byte-order mark keeps it otherwise, and its front
+            # matter (which must start the file with "---") is then missed.
+            text = response.content.decode("utf-8-sig")
         except GatedRepoError as exc:
             return CardFetch(model_id, sha, "gated", exc.response.status_code, None, "GatedRepo")
         except RemoteEntryNotFoundError as exc:

@@ -8,12 +8,16 @@ crawl stays queryable.
 Tables (the contract the dbt sources rely on):
 
 ``crawl_runs``   one row per crawl: mode, endpoint, state, watermark and the checkpoint
-                 ``next_url`` (saved in the same transaction as the page it follows).
+                 ``next_url`` (saved in the same transaction as the page it follows), and the Hub's
+                 own clock (``Date``) when it answered the crawl's first page.
 ``crawl_pages``  one row per listing page landed (the checkpoint log).
 ``raw_models``   one row per model object per crawl: the verbatim JSON the listing returned.
 ``raw_cards``    one row per README fetch: status, HTTP status, text and the model sha it belongs to.
 ``raw_model_counters``  one row per model per counters sweep (mode ``counters``): the four counters only.
-``raw_id_sweeps``       one row per model per id sweep (mode ``ids``): the id and the Hub's object id.
+``raw_id_sweeps``       one row per model per id sweep (mode ``ids``): the id, the Hub's object id, and
+                        what tells a stale landing apart (sha, lastModified, gated, disabled).
+                        Reconciliation runs (mode ``reconcile``) land what a sweep found missing or
+                        stale in ``raw_models`` like any crawl.
 ``pipeline_runs``       one row per nightly pipeline run: its stages, counts and outcome (a bookkeeping
                         row, rewritten while the run goes on, like ``crawl_runs``).
 """
@@ -33,7 +37,7 @@ import pyarrow as pa
 
 from flows.errors import LandingLockedError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _DDL = """
 create table if not exists landing_meta (
@@ -54,7 +58,8 @@ create table if not exists crawl_runs (
     next_url varchar,
     pages_landed integer not null default 0,
     models_landed bigint not null default 0,
-    error varchar
+    error varchar,
+    hub_started_at timestamptz
 );
 create table if not exists crawl_pages (
     crawl_id varchar not null,
@@ -98,7 +103,11 @@ create table if not exists raw_id_sweeps (
     model_id varchar not null,
     model_object_id varchar,
     page_number integer not null,
-    fetched_at timestamptz not null
+    fetched_at timestamptz not null,
+    model_sha varchar,
+    last_modified_at timestamptz,
+    gated varchar,
+    is_disabled boolean
 );
 create table if not exists pipeline_runs (
     pipeline_run_id varchar primary key,
@@ -131,9 +140,41 @@ create table if not exists pipeline_runs (
     throttled_429 bigint,
     rate_limit_wait_seconds double,
     pacing_wait_seconds double,
-    stages json
+    stages json,
+    models_reconciled bigint,
+    models_skipped_private bigint,
+    cards_backlog_fetched integer,
+    cards_backlog_remaining bigint,
+    cards_backlog_sample varchar[],
+    audit_missing bigint,
+    audit_stale bigint,
+    audit_extra bigint,
+    audit_private bigint
 );
 """
+
+#: Columns added after a table first shipped: ``connect`` adds them to an older landing (nullable, so
+#: rows landed before read as unknown).
+_ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "crawl_runs": (("hub_started_at", "timestamptz"),),
+    "raw_id_sweeps": (
+        ("model_sha", "varchar"),
+        ("last_modified_at", "timestamptz"),
+        ("gated", "varchar"),
+        ("is_disabled", "boolean"),
+    ),
+    "pipeline_runs": (
+        ("models_reconciled", "bigint"),
+        ("models_skipped_private", "bigint"),
+        ("cards_backlog_fetched", "integer"),
+        ("cards_backlog_remaining", "bigint"),
+        ("cards_backlog_sample", "varchar[]"),
+        ("audit_missing", "bigint"),
+        ("audit_stale", "bigint"),
+        ("audit_extra", "bigint"),
+        ("audit_private", "bigint"),
+    ),
+}
 
 CARD_STATUSES = ("ok", "missing", "gated", "error")
 
@@ -193,6 +234,9 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise
     if not read_only:
         con.execute(_DDL)
+        for table, columns in _ADDED_COLUMNS.items():
+            for name, kind in columns:
+                con.execute(f"alter table {table} add column if not exists {name} {kind}")
         con.execute("insert or replace into landing_meta values ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return con
 
@@ -214,10 +258,14 @@ def ensure_tables(path: Path) -> list[str]:
                 "select table_name from duckdb_tables() union all select view_name from duckdb_views()"
             ).fetchall()
         }
+        columns = set(con.execute("select table_name, column_name from duckdb_columns()").fetchall())
     finally:
         con.close()
     missing = [table for table in TABLES if table not in present]
-    if missing:
+    lacks_columns = any(
+        (table, name) not in columns for table, added in _ADDED_COLUMNS.items() if table in present for name, _ in added
+    )
+    if missing or lacks_columns:
         connect(path).close()
     return missing
 
@@ -305,10 +353,13 @@ def land_page(
     model_ids: Sequence[str],
     payloads: Sequence[str],
     fetched_at: dt.datetime | None = None,
+    hub_date: dt.datetime | None = None,
 ) -> None:
     """Append one listing page and move the crawl's checkpoint past it, in a single transaction.
 
     A crash before the commit leaves neither the rows nor the new checkpoint; after it, both.
+    ``hub_date`` (the Hub's ``Date`` of the page) is kept as the crawl's ``hub_started_at`` when it is
+    the crawl's first page: see :func:`finish_run`.
     """
     page_rows = pa.Table.from_arrays(
         [pa.array(model_ids, pa.string()), pa.array(payloads, pa.string())], schema=_PAGE_SCHEMA
@@ -322,6 +373,7 @@ def land_page(
         url=url,
         next_url=next_url,
         fetched_at=fetched_at or utcnow(),
+        hub_date=hub_date,
     )
 
 
@@ -335,6 +387,7 @@ def _land_page_rows(
     url: str,
     next_url: str | None,
     fetched_at: dt.datetime,
+    hub_date: dt.datetime | None = None,
 ) -> None:
     """Append ``page_rows`` (the landing ``table``'s columns after crawl id, page number and fetch
     time) and move the crawl's checkpoint past the page, in a single transaction.
@@ -359,10 +412,12 @@ def _land_page_rows(
         con.execute(
             """
             update crawl_runs
-            set next_url = ?, pages_landed = pages_landed + 1, models_landed = models_landed + ?
+            set next_url = ?, pages_landed = pages_landed + 1, models_landed = models_landed + ?,
+                hub_started_at = case when pages_landed = 0 then coalesce(hub_started_at, ?)
+                                      else hub_started_at end
             where crawl_id = ?
             """,
-            [next_url, count, crawl_id],
+            [next_url, count, hub_date, crawl_id],
         )
         con.execute("commit")
     except BaseException:
@@ -370,16 +425,33 @@ def _land_page_rows(
         raise
 
 
+def save_checkpoint(con: duckdb.DuckDBPyConnection, crawl_id: str, next_url: str) -> None:
+    """Point a crawl's checkpoint at another URL for the same page (a smaller ``limit``, same cursor)."""
+    con.execute("update crawl_runs set next_url = ? where crawl_id = ?", [next_url, crawl_id])
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, crawl_id: str) -> None:
-    """Mark a crawl succeeded and store its watermark: the newest modification time it saw."""
+    """Mark a crawl succeeded and store its watermark, where the next incremental crawl starts.
+
+    The watermark is the *earlier* of the newest modification time the crawl saw and the Hub's clock
+    when it answered the crawl's first page (``hub_started_at``, else our own start time). The newest
+    time seen alone is too new: a crawl that runs for hours, or is resumed the next night, lands
+    models modified near its end while models created after its first page (and not modified
+    since) sit ahead of where it started reading; the next incremental crawl would stop before
+    them and no crawl would ever land them. Everything modified after the first page is newer than
+    this watermark, so the next crawl's listing reaches it.
+    """
     con.execute(
         """
         update crawl_runs
         set state = 'succeeded', finished_at = ?, next_url = null, error = null,
-            watermark = (
-                select max(coalesce(try_cast(payload ->> 'lastModified' as timestamptz),
-                                    try_cast(payload ->> 'createdAt' as timestamptz)))
-                from raw_models where crawl_id = ?
+            watermark = least(
+                (
+                    select max(coalesce(try_cast(payload ->> 'lastModified' as timestamptz),
+                                        try_cast(payload ->> 'createdAt' as timestamptz)))
+                    from raw_models where crawl_id = ?
+                ),
+                coalesce(hub_started_at, started_at)
             )
         where crawl_id = ?
         """,
@@ -437,6 +509,77 @@ def models_needing_cards(con: duckdb.DuckDBPyConnection, crawl_id: str) -> list[
         [crawl_id],
     ).fetchall()
     return [(model_id, sha) for model_id, sha in rows]
+
+
+def card_backlog(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    limit: int | None = None,
+    include_private: bool = False,
+    tried_in_crawl_id: str | None = None,
+) -> tuple[list[tuple[str, str | None]], int]:
+    """Models of the whole landing whose card is unsettled for their latest sha, oldest first; and how many.
+
+    Unsettled: never fetched for that sha, or only ``error`` outcomes so far (a resolver outage
+    longer than the crawl's retries, a model landed by reconciliation). Only a model's *latest*
+    landed sighting counts, so a model changed since is owed the card of its new sha. Oldest first:
+    by the first failed fetch for that sha, else by when that sha was landed. Private models are
+    left out unless ``include_private``; so are cards already tried by the crawl ``tried_in_crawl_id``
+    (tonight's own failures wait for the next night instead of being asked twice in a row).
+    Returns (the first ``limit`` entries, the size of the whole backlog, those tried tonight included).
+    """
+    con.execute(
+        """
+        create or replace temporary table owed_cards as
+        with latest_rows as (
+            select raw_models.model_id, arg_max(raw_models.rowid, (crawl_runs.started_at, raw_models.rowid)) as row_id
+            from raw_models
+            inner join crawl_runs on raw_models.crawl_id = crawl_runs.crawl_id
+            group by 1
+        ),
+        sightings as (
+            select latest_rows.model_id,
+                   rows.payload ->> 'sha' as model_sha,
+                   coalesce(rows.payload ->> 'private', 'false') as private_flag,
+                   rows.fetched_at as landed_at
+            from latest_rows
+            inner join (select rowid as row_id, payload, fetched_at from raw_models) as rows
+                on latest_rows.row_id = rows.row_id
+        ),
+        fetches as (
+            select model_id, model_sha,
+                   bool_or(status in ('ok', 'missing', 'gated')) as is_settled,
+                   bool_or(crawl_id = ?) as is_tried_tonight,
+                   min(fetched_at) as first_fetched_at
+            from raw_cards
+            group by 1, 2
+        ),
+        owed as (
+            select sightings.model_id, sightings.model_sha,
+                   coalesce(fetches.is_tried_tonight, false) as is_tried_tonight,
+                   coalesce(fetches.first_fetched_at, sightings.landed_at) as owed_since
+            from sightings
+            left join fetches
+              on fetches.model_id = sightings.model_id
+             and fetches.model_sha is not distinct from sightings.model_sha
+            where not coalesce(fetches.is_settled, false)
+              and (? or sightings.private_flag <> 'true')
+        )
+        select model_id, model_sha, is_tried_tonight, owed_since
+        from owed
+        """,
+        [tried_in_crawl_id or "", include_private],
+    )
+    try:
+        total = con.execute("select count(*) from owed_cards").fetchone()[0]
+        due = con.execute(
+            "select model_id, model_sha from owed_cards where not is_tried_tonight "
+            "order by owed_since, model_id limit ?",
+            [limit if limit is not None else 2**62],
+        ).fetchall()
+    finally:
+        con.execute("drop table if exists owed_cards")
+    return [(model_id, sha) for model_id, sha in due], int(total)
 
 
 _RAW_CARDS_SCHEMA = pa.schema(
@@ -607,6 +750,95 @@ def newly_disappeared(con: duckdb.DuckDBPyConnection, sweep_crawl_id: str) -> li
     return [model_id for (model_id,) in rows]
 
 
+@dataclass(frozen=True)
+class ReconcileCandidate:
+    """A model an id sweep listed that the landing lacks or holds in an older state."""
+
+    model_id: str
+    reason: str  # new (never landed), renamed (its object id was landed under another id) or stale
+    previous_model_id: str | None = None
+
+
+def reconcile_candidates(con: duckdb.DuckDBPyConnection, sweep_crawl_id: str) -> list[ReconcileCandidate]:
+    """What a completed id sweep saw that the landing does not hold as the sweep saw it.
+
+    * ``new``: an id never landed by a listing crawl (a private repo made public keeps its old
+      ``createdAt``/``lastModified``, so no incremental crawl sorted by ``lastModified`` meets it);
+    * ``renamed``: a new id whose Hub object id (``_id``) was landed under another id (renames and
+      transfers keep ``_id`` and ``lastModified``);
+    * ``stale``: landed, but the sweep saw another ``sha``, ``gated`` or ``disabled`` than the model's
+      latest landed object, and that object is not newer than the sweep's (gating and disabling do
+      not move ``lastModified`` either).
+
+    Ordered by id. Sweep rows that carry none of the compared fields (an older sweep) only ever
+    yield ``new`` and ``renamed``.
+    """
+    rows = con.execute(
+        """
+        with swept as (
+            select model_id, any_value(model_object_id) as model_object_id, any_value(model_sha) as model_sha,
+                   any_value(last_modified_at) as last_modified_at, any_value(gated) as gated,
+                   any_value(is_disabled) as is_disabled
+            from raw_id_sweeps where crawl_id = ? group by 1
+        ),
+        latest_rows as (
+            select raw_models.model_id, arg_max(raw_models.rowid, (crawl_runs.started_at, raw_models.rowid)) as row_id
+            from raw_models
+            inner join crawl_runs on raw_models.crawl_id = crawl_runs.crawl_id
+            where raw_models.model_id in (select model_id from swept)
+            group by 1
+        ),
+        landed as (
+            select latest_rows.model_id, rows.payload
+            from latest_rows
+            inner join (select rowid as row_id, payload from raw_models) as rows on latest_rows.row_id = rows.row_id
+        ),
+        landed_object_ids as (
+            select payload ->> '_id' as model_object_id, any_value(model_id) as model_id
+            from raw_models
+            where payload ->> '_id' in (
+                select model_object_id from swept where model_id not in (select model_id from landed)
+            )
+            group by 1
+        )
+        select swept.model_id,
+               case when landed.model_id is not null then 'stale'
+                    when landed_object_ids.model_id is not null then 'renamed'
+                    else 'new' end as reason,
+               landed_object_ids.model_id as previous_model_id
+        from swept
+        left join landed on swept.model_id = landed.model_id
+        left join landed_object_ids on swept.model_object_id = landed_object_ids.model_object_id
+        where landed.model_id is null
+           or (
+               coalesce(try_cast(landed.payload ->> 'lastModified' as timestamptz), '-infinity'::timestamptz)
+                   <= coalesce(swept.last_modified_at, 'infinity'::timestamptz)
+               and (
+                   (swept.model_sha is not null and swept.model_sha is distinct from landed.payload ->> 'sha')
+                   or (swept.gated is not null and swept.gated is distinct from landed.payload ->> 'gated')
+                   or (swept.is_disabled is not null
+                       and swept.is_disabled is distinct from try_cast(landed.payload ->> 'disabled' as boolean))
+               )
+           )
+        order by swept.model_id
+        """,
+        [sweep_crawl_id],
+    ).fetchall()
+    return [ReconcileCandidate(model_id, reason, previous) for model_id, reason, previous in rows]
+
+
+def last_succeeded_run(con: duckdb.DuckDBPyConnection, *, mode: str, endpoint: str) -> str | None:
+    """The id of the newest succeeded crawl of this mode and endpoint, or None."""
+    row = con.execute(
+        """
+        select crawl_id from crawl_runs where mode = ? and endpoint = ? and state = 'succeeded'
+        order by started_at desc limit 1
+        """,
+        [mode, endpoint],
+    ).fetchone()
+    return row[0] if row else None
+
+
 PIPELINE_RUN_COLUMNS: tuple[str, ...] = (
     "pipeline_run_id",
     "endpoint",
@@ -639,6 +871,15 @@ PIPELINE_RUN_COLUMNS: tuple[str, ...] = (
     "rate_limit_wait_seconds",
     "pacing_wait_seconds",
     "stages",
+    "models_reconciled",
+    "models_skipped_private",
+    "cards_backlog_fetched",
+    "cards_backlog_remaining",
+    "cards_backlog_sample",
+    "audit_missing",
+    "audit_stale",
+    "audit_extra",
+    "audit_private",
 )
 
 

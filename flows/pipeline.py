@@ -4,11 +4,18 @@ Stages, in order (each one a plain function over the landing, run through Prefec
 retries; crawls and sweeps resume from their checkpoints by themselves):
 
 1. ``crawl``     incremental crawl (a full one when the landing has no successful crawl yet, and
-                 the summary says so), including the cards of new and changed models;
+                 the summary says so), including the cards of new and changed models and, after
+                 them, the card backlog (cards owed by earlier crawls, oldest first, bounded);
 2. ``counters``  the counters sweep (downloads, likes, trending score of every model);
 3. ``id_sweep``  the id sweep, when due (weekly by default; ``id_sweep="always"|"never"`` overrides);
-4. ``build``     dbt build + tests (+ the analytics step when :mod:`analytics.flow` is installed)
-                 into a new file, published atomically only when everything passed.
+4. ``reconcile`` lands what the newest id sweep saw and the landing lacks or holds stale (private
+                 repos made public, renames, gating and disabled flips: changes that move no
+                 ``lastModified``), with their cards (:mod:`flows.reconcile`);
+5. ``build``     dbt build + tests (+ the analytics step when :mod:`analytics.flow` is installed)
+                 into a new file, published atomically only when everything passed;
+6. ``audit``     compares the landing and the new warehouse with the newest id sweep
+                 (:mod:`flows.audit`): missing, stale, extra and private models go into the run's
+                 row, and an alert goes out when a public model is missing.
 
 A bookkeeping row in the landing's ``pipeline_runs`` follows the run (stages, durations, counts of
 new/changed/deleted models, cards by status, dbt test results, rate-limit waits); the warehouse
@@ -35,6 +42,7 @@ import logging
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,17 +52,19 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import landing
-from flows.alerts import alert_failure
-from flows.crawl import DEFAULT_OVERLAP, run_crawl
+from flows.alerts import alert_failure, alert_incomplete
+from flows.audit import run_audit
+from flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, DEFAULT_OVERLAP, run_crawl
 from flows.errors import HubgenomeError
 from flows.hub_client import HubClient
+from flows.reconcile import run_reconcile
 from flows.settings import paths, resolve_dask_address, resolve_endpoint
 from flows.sweeps import id_sweep_due, run_sweep
 
 logger = logging.getLogger("hubgenome.pipeline")
 
 IdSweepPolicy = Literal["auto", "always", "never"]
-STAGES: tuple[str, ...] = ("crawl", "counters", "id_sweep", "build")
+STAGES: tuple[str, ...] = ("crawl", "counters", "id_sweep", "reconcile", "build", "audit")
 LOCK_FILE_NAME = "pipeline.lock"
 #: Exit code of ``hubgenome pipeline`` when another run holds the lock: a clean exit, on purpose.
 EXIT_ALREADY_RUNNING = 0
@@ -101,7 +111,17 @@ class PipelineSummary:
     models_deleted: int = 0
     counters_landed: int = 0
     ids_landed: int = 0
+    models_reconciled: int = 0
+    models_skipped_private: int = 0
     cards: dict[str, int] = field(default_factory=dict)
+    cards_backlog_fetched: int = 0
+    cards_backlog_remaining: int = 0
+    cards_backlog_sample: list[str] = field(default_factory=list)
+    audit_missing: int | None = None
+    audit_stale: int | None = None
+    audit_extra: int | None = None
+    audit_private: int | None = None
+    audit_sample: list[str] = field(default_factory=list)
     dbt_models_built: int | None = None
     dbt_tests_passed: int | None = None
     dbt_tests_failed: int | None = None
@@ -283,8 +303,10 @@ def run_pipeline(
     task_retries: int | None = None,
     alert_webhook: str | None = None,
     dask_address: str | None = None,
+    include_private: bool = False,
+    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> PipelineSummary:
-    """One nightly run: crawl → counters sweep → id sweep (when due) → build → run summary.
+    """One nightly run: crawl → counters sweep → id sweep (when due) → reconcile → build → audit → run summary.
 
     ``dask_address`` names a Dask scheduler whose workers fetch the cards and score the similarity
     samples (:mod:`flows.scale_out`); ``None`` keeps all the work in this process.
@@ -348,6 +370,8 @@ def run_pipeline(
             task_retries=task_retries,
             alert_webhook=alert_webhook,
             dask_address=dask_address,
+            include_private=include_private,
+            card_backlog_limit=card_backlog_limit,
         )
     return summary
 
@@ -377,6 +401,8 @@ def _run_stages(
     task_retries: int | None,
     alert_webhook: str | None,
     dask_address: str | None = None,
+    include_private: bool = False,
+    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> None:
     def run_stage(name: str, body: Callable[[], str]) -> None:
         started = time.perf_counter()
@@ -421,18 +447,30 @@ def _run_stages(
             show_progress=show_progress,
             task_retries=task_retries,
             dask_address=dask_address,
+            include_private=include_private,
+            card_backlog_limit=card_backlog_limit,
         )
-        summary.crawl_id, summary.crawl_resumed, summary.cards = result.crawl_id, result.resumed, result.cards
+        summary.crawl_id, summary.crawl_resumed = result.crawl_id, result.resumed
+        summary.cards = dict(Counter(result.cards) + Counter(result.cards_backlog))
+        summary.cards_backlog_fetched = sum(result.cards_backlog.values())
+        summary.cards_backlog_remaining = result.cards_backlog_remaining
+        summary.cards_backlog_sample = result.cards_backlog_sample
+        summary.models_skipped_private = result.skipped_private
         summary.models_listed = result.models_total
         con = landing.connect(raw_db)
         try:
             summary.models_new, summary.models_changed = landing.model_changes(con, result.crawl_id)
         finally:
             con.close()
+        backlog = (
+            f"; card backlog: fetched {result.cards_backlog or 'none'}, {result.cards_backlog_remaining:,} still owed"
+            + (f" (oldest: {', '.join(result.cards_backlog_sample[:5])})" if result.cards_backlog_remaining else "")
+        )
         return (
             f"{why}; {result.models_total:,} models listed ({summary.models_new:,} new, "
             f"{summary.models_changed:,} changed){', resumed' if result.resumed else ''}; "
-            f"cards {result.cards or 'none'}"
+            f"cards {result.cards or 'none'}{backlog}"
+            + (f"; {result.skipped_private:,} private repos skipped" if result.skipped_private else "")
         )
 
     def counters_stage() -> str:
@@ -460,6 +498,49 @@ def _run_stages(
         summary.models_deleted = result.disappeared
         return f"{result.models_total:,} ids listed, {result.disappeared:,} models disappeared"
 
+    def reconcile_stage() -> str:
+        result = run_reconcile(
+            data_dir=data_dir,
+            client=client,
+            include_private=include_private,
+            cards=cards,
+            concurrency=card_concurrency,
+            task_retries=task_retries,
+        )
+        if result.crawl_id is None:
+            return "skipped: the newest id sweep is reconciled already"
+        summary.models_reconciled = result.landed
+        summary.cards = dict(Counter(summary.cards) + Counter(result.cards))
+        summary.models_skipped_private += result.skipped_private
+        return (
+            f"sweep {result.sweep_crawl_id}: {result.candidates or 'nothing'} to reconcile; {result.landed:,} landed, "
+            f"{result.gone:,} gone since the sweep, cards {result.cards or 'none'}"
+        )
+
+    def audit_stage() -> str:
+        if not build:
+            return "skipped: build turned off"
+        con = landing.connect(raw_db, read_only=True)
+        try:
+            swept = landing.last_succeeded_run(con, mode="ids", endpoint=client.endpoint)
+        finally:
+            con.close()
+        if swept is None:
+            return "skipped: no completed id sweep to audit against yet"
+        report = run_audit(data_dir=data_dir, client=client)
+        for name, value in report.figures().items():
+            setattr(summary, name, value)
+        summary.audit_sample = report.missing_public.sample
+        detail = (
+            f"against sweep {report.sweep_crawl_id} ({report.public_models:,} public models): "
+            f"{report.missing:,} missing, {report.stale:,} stale, {report.extra_in_warehouse.count:,} extra, "
+            f"{report.private_in_warehouse.count:,} private in the warehouse; {report.card_backlog:,} cards owed"
+        )
+        if not report.ok:
+            logger.error("audit: %s (missing: %s)", detail, ", ".join(report.missing_public.sample))
+            alert_incomplete(summary.as_dict(), report.as_dict(), url=alert_webhook)
+        return detail
+
     def build_stage() -> str:
         if not build:
             return "skipped: build turned off"
@@ -477,8 +558,10 @@ def _run_stages(
     run_stage("crawl", crawl_stage)
     run_stage("counters", counters_stage)
     run_stage("id_sweep", id_sweep_stage)
+    run_stage("reconcile", reconcile_stage)
     # The row is in the landing before the build reads it, so the warehouse shows this run so far.
     run_stage("build", build_stage)
+    run_stage("audit", audit_stage)
     summary.state = "succeeded"
     summary.finished_at = landing.utcnow()
     _record(raw_db, summary)
@@ -503,8 +586,11 @@ def pipeline_flow(
     analytics: bool = True,
     overlap_minutes: float = 120,
     dask_address: str | None = None,
+    include_private: bool = False,
+    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> dict:
-    """Nightly run: incremental crawl with cards → counters sweep → weekly id sweep → dbt build → run summary.
+    """Nightly run: incremental crawl with cards and card backlog → counters sweep → weekly id sweep →
+    reconciliation → dbt build → audit → run summary.
 
     Keeps the warehouse fresh and its history growing (counter time series, dated disappearances).
     A failed stage fails the flow run with a readable reason, leaves the published warehouse serving
@@ -522,6 +608,8 @@ def pipeline_flow(
         analytics=analytics,
         overlap_minutes=overlap_minutes,
         dask_address=resolve_dask_address(dask_address),
+        include_private=include_private,
+        card_backlog_limit=card_backlog_limit,
     )
     if summary.state == "skipped":
         print(summary.message)

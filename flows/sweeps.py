@@ -22,7 +22,6 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -32,17 +31,20 @@ import pyarrow as pa
 from prefect import get_run_logger, task
 
 from flows import landing
-from flows.crawl import NETWORK_TASK_OPTIONS
+from flows.crawl import NETWORK_TASK_OPTIONS, PagePrefetcher
 from flows.errors import ConfigurationError
-from flows.hub_client import HubClient, ListingPage
+from flows.hub_client import HubClient
 from flows.settings import paths, resolve_endpoint
 
 SweepMode = Literal["counters", "ids"]
 
 #: The listing properties each sweep asks for (``_id`` and ``id`` always come back).
 SWEEP_EXPAND: dict[str, tuple[str, ...]] = {
-    "counters": ("downloads", "downloadsAllTime", "likes", "trendingScore"),
-    "ids": ("createdAt",),
+    "counters": ("downloads", "downloadsAllTime", "likes", "trendingScore", "private"),
+    # sha, lastModified, gated and disabled tell reconciliation which landed models are stale: a
+    # gating or disabled flip, a rename or a private repo made public moves no lastModified, so no
+    # incremental crawl meets them (they are small scalar properties: the page stays light).
+    "ids": ("createdAt", "lastModified", "sha", "gated", "disabled", "private"),
 }
 #: Both sweeps page in ``createdAt`` order: a keyset cursor that models created meanwhile cannot shift.
 SWEEP_SORT = "createdAt"
@@ -57,7 +59,16 @@ _COUNTER_SCHEMA = pa.schema(
         ("trending_score", pa.float64()),
     ]
 )
-_ID_SCHEMA = pa.schema([("model_id", pa.string()), ("model_object_id", pa.string())])
+_ID_SCHEMA = pa.schema(
+    [
+        ("model_id", pa.string()),
+        ("model_object_id", pa.string()),
+        ("model_sha", pa.string()),
+        ("last_modified_at", pa.timestamp("us", tz="UTC")),
+        ("gated", pa.string()),
+        ("is_disabled", pa.bool_()),
+    ]
+)
 
 
 @dataclass
@@ -86,8 +97,37 @@ def _float_or_none(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def _timestamp_or_none(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _gated_text(value: object) -> str | None:
+    """``gated`` as the landing's JSON text reads it (``false``, ``auto``, ``manual``), None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def is_private(item: dict) -> bool:
+    """Whether a listing object is a private repo (listed only to a token that can see it)."""
+    return item.get("private") is True
+
+
 def page_rows(mode: SweepMode, items: list[dict]) -> pa.Table:
-    """The landing rows of one listing page (camelCase → snake_case happens here, once)."""
+    """The landing rows of one listing page (camelCase → snake_case happens here, once).
+
+    Private repos (a token that owns some sees them listed) are left out: the sweeps record the
+    public Hub, so a model made private disappears from them like a deleted one.
+    """
+    items = [item for item in items if not is_private(item)]
     if mode == "counters":
         return pa.Table.from_pydict(
             {
@@ -101,7 +141,14 @@ def page_rows(mode: SweepMode, items: list[dict]) -> pa.Table:
             schema=_COUNTER_SCHEMA,
         )
     return pa.Table.from_pydict(
-        {"model_id": [item["id"] for item in items], "model_object_id": [item.get("_id") for item in items]},
+        {
+            "model_id": [item["id"] for item in items],
+            "model_object_id": [item.get("_id") for item in items],
+            "model_sha": [item.get("sha") if isinstance(item.get("sha"), str) else None for item in items],
+            "last_modified_at": [_timestamp_or_none(item.get("lastModified")) for item in items],
+            "gated": [_gated_text(item.get("gated")) for item in items],
+            "is_disabled": [item.get("disabled") if isinstance(item.get("disabled"), bool) else None for item in items],
+        },
         schema=_ID_SCHEMA,
     )
 
@@ -144,7 +191,8 @@ def sweep_listing(
 ) -> tuple[int, int]:
     """Page through the whole listing from the run's checkpoint, landing page by page; (pages, models).
 
-    The next page is fetched while the current one is landed. On failure the sweep is marked
+    The next page is fetched while the current one is landed (a page that keeps timing out is asked
+    for at half its size, see :class:`flows.crawl.PagePrefetcher`). On failure the sweep is marked
     ``failed`` with its checkpoint kept, and the error re-raised.
     """
     mode: SweepMode = run.mode  # type: ignore[assignment]
@@ -153,12 +201,12 @@ def sweep_listing(
     if url is None:
         return 0, 0
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-prefetch") as prefetcher:
-            pending: Future[ListingPage] | None = prefetcher.submit(client.get_page, url)
-            while pending is not None:
-                page = pending.result()
+        with PagePrefetcher(con, client, run.crawl_id) as prefetcher:
+            prefetcher.submit(url)
+            while prefetcher.pending:
+                page = prefetcher.result()
                 next_url = page.next_url
-                pending = prefetcher.submit(client.get_page, next_url) if next_url else None
+                prefetcher.submit(next_url)
                 page_number += 1
                 rows = page_rows(mode, page.items)
                 landing.land_sweep_page(

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from flows.crawl import CrawlSummary, run_crawl
+from flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, CrawlSummary, run_crawl
 from flows.hub_client import HubClient
 
 
@@ -83,6 +83,8 @@ def crawl(
     limit: int | None = None,
     card_concurrency: int = 8,
     task_retries: int | None = None,
+    include_private: bool = False,
+    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
     **client_options,
 ) -> CrawlSummary:
     return run_crawl(
@@ -95,6 +97,8 @@ def crawl(
         task_retries=task_retries,
         client=fast_client(endpoint, **client_options),
         show_progress=False,
+        include_private=include_private,
+        card_backlog_limit=card_backlog_limit,
     )
 
 

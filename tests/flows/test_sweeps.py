@@ -26,12 +26,12 @@ class _DiesAfter(HubClient):
         super().__init__(endpoint, backoff_base=0.01, backoff_cap=0.05)
         self.pages_left = pages
 
-    def get_page(self, url: str) -> ListingPage:
+    def get_page(self, url: str, **options) -> ListingPage:
         if self.pages_left <= 0:
             msg = "connection lost"
             raise HubCrawlError(msg)
         self.pages_left -= 1
-        return super().get_page(url)
+        return super().get_page(url, **options)
 
 
 @pytest.fixture(scope="module")

@@ -57,11 +57,24 @@ final as (
         throttled_429,
         rate_limit_wait_seconds,
         pacing_wait_seconds,
+        models_reconciled,
+        models_skipped_private,
+        cards_backlog_fetched,
+        cards_backlog_remaining,
+        audit_missing,
+        audit_stale,
+        audit_extra,
+        audit_private,
         list_filter(stage_list, lambda s: s.stage = 'crawl')[1].seconds as crawl_seconds,
         list_filter(stage_list, lambda s: s.stage = 'counters')[1].seconds as counters_seconds,
         list_filter(stage_list, lambda s: s.stage = 'id_sweep')[1].seconds as id_sweep_seconds,
+        list_filter(stage_list, lambda s: s.stage = 'reconcile')[1].seconds as reconcile_seconds,
         list_filter(stage_list, lambda s: s.stage = 'build')[1].seconds as build_seconds,
+        list_filter(stage_list, lambda s: s.stage = 'audit')[1].seconds as audit_seconds,
         epoch(finished_at - started_at) as duration_seconds,
+
+        -- lists
+        cards_backlog_sample_model_ids,
 
         -- booleans
         is_succeeded,

@@ -1,4 +1,4 @@
-{#- One row per landed listing object (a crawl may list a model twice when the listing shifts under
+{#- One row per landed public listing object (a crawl may list a model twice when the listing shifts under
     it; stg_hub__models keeps the last one). The listing JSON is parsed exactly once, here, with
     one json_transform into a typed struct. Which sighting is a model's latest is decided here too,
     on the narrow (row id, model, crawl) columns before any JSON is parsed, so stg_hub__models is a
@@ -21,6 +21,9 @@ source as not materialized (
         Not materialized: read twice, narrow (ids) and wide (payload); a materialized copy of
         every payload would cost more than the second scan. -#}
     select rowid as landing_row_id, * from {{ source('hub', 'raw_models') }}
+    {#- Private repos are landed only by a crawl run with --include-private (marked "private": true);
+        no public model of the warehouse may come from one, so they stop here. -#}
+    where coalesce(payload ->> 'private', 'false') <> 'true'
 
 ),
 

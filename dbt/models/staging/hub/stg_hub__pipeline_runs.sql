@@ -43,6 +43,17 @@ renamed as (
         throttled_429,
         rate_limit_wait_seconds,
         pacing_wait_seconds,
+        models_reconciled,
+        models_skipped_private,
+        cards_backlog_fetched,
+        cards_backlog_remaining,
+        audit_missing,
+        audit_stale,
+        audit_extra,
+        audit_private,
+
+        -- lists
+        cards_backlog_sample as cards_backlog_sample_model_ids,
 
         -- booleans
         coalesce(crawl_resumed, false) as is_crawl_resumed,
