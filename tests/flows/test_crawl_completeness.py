@@ -19,8 +19,10 @@ from flows import landing
 from flows.crawl import run_crawl
 from flows.errors import HubCrawlError
 from flows.hub_client import HubClient, ListingPage, _bucket_for
-from flows.hub_server import LocalHub
+from flows.hub_server import HubEvent, LocalHub
+from flows.pipeline import run_pipeline
 from tests.flows.crawl_helpers import crawl, crawl_runs, fast_client, landed_cards, tiny_model, write_jsonl_gz
+from tests.night_clock import NightClock
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -57,8 +59,9 @@ class _DiesAfterPages(HubClient):
         if self.pages_left <= 0:
             msg = "connection lost"
             raise HubCrawlError(msg)
+        page = super().get_page(url, **options)
         self.pages_left -= 1
-        return super().get_page(url, **options)
+        return page
 
 
 def test_a_full_crawl_resumed_later_does_not_set_the_watermark_past_models_created_meanwhile(tmp_path: Path) -> None:
@@ -214,3 +217,129 @@ def test_the_crawl_records_the_hubs_clock_not_ours(tmp_path: Path, monkeypatch: 
     [run] = crawl_runs(data_dir)
     assert abs(run["hub_started_at"] - hub_now) < dt.timedelta(minutes=5)
     assert run["watermark"] == dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+# -- against the living Hub ----------------------------------------------------------------------------
+
+
+def _small_hub_corpus(corpus: Path, count: int = 30) -> list[dict]:
+    models = [
+        tiny_model(f"org/m{i:02d}", created=_iso(dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=i)))
+        for i in range(count)
+    ]
+    _write(corpus, models, {model["id"]: f"---\nlicense: mit\n---\n# {model['id']}\n" for model in models})
+    return models
+
+
+def test_private_repos_a_token_can_see_are_neither_landed_nor_asked_for_cards(tmp_path: Path) -> None:
+    """With HF_TOKEN set (as the README recommends), the owner's private repos were listed, landed and their
+    READMEs fetched; nothing filtered them."""
+    corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
+    _small_hub_corpus(corpus)
+    with LocalHub(corpus, tokens={"hf_alice": "alice"}) as hub:
+        at = hub.clock.now()
+        hub.schedule([HubEvent(at, "create", "alice/secret", private=True), HubEvent(at, "create", "alice/open")])
+        hub.apply_due_events()
+        summary = crawl(hub.url, data_dir, token="hf_alice")
+        assert "alice/secret" in {m["id"] for m in httpx2.get(f"{hub.url}/api/models", headers=_bearer()).json()}
+        landed = _landed_ids(data_dir)
+        assert "alice/open" in landed and "alice/secret" not in landed
+        assert "alice/secret" not in landed_cards(data_dir)
+        assert summary.skipped_private == 1
+        # --include-private lands it marked, with its card.
+        private_data = tmp_path / "private"
+        with_private = crawl(hub.url, private_data, token="hf_alice", include_private=True)
+    assert with_private.skipped_private == 0
+    with duckdb.connect(str(private_data / "raw.duckdb"), read_only=True) as con:
+        flag = con.execute("select payload ->> 'private' from raw_models where model_id = 'alice/secret'").fetchone()
+    assert flag == ("true",)
+    assert landed_cards(private_data)["alice/secret"][0] == "ok"
+
+
+def _bearer() -> dict[str, str]:
+    return {"Authorization": "Bearer hf_alice"}
+
+
+def test_a_page_that_always_times_out_is_asked_for_at_half_size_and_the_checkpoint_keeps_it(tmp_path: Path) -> None:
+    """A page answering 504 at limit=1000 (heavy expands; the Hub does this) was frozen into the checkpoint:
+    the crawl failed the same way every night."""
+    corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
+    models = _small_hub_corpus(corpus, count=700)
+    budget = 17 * 300  # the crawl asks for 17 properties: pages of 1,000 and 500 are too heavy, 250 is not
+    with LocalHub(corpus, heavy_page_budget=budget) as hub:
+        with pytest.raises(HubCrawlError):  # killed after its first (shrunk) page
+            run_crawl(
+                mode="full",
+                data_dir=data_dir,
+                client=_DiesAfterPages(hub.url, 1),
+                cards=False,
+                task_retries=0,
+                show_progress=False,
+            )
+        [killed] = crawl_runs(data_dir)
+        assert "limit=250" in killed["next_url"] and "cursor=" in killed["next_url"]
+        resumed = crawl(hub.url, data_dir, cards=False)
+        statuses = hub.stats()["by_status"]
+    assert resumed.resumed
+    assert _landed_ids(data_dir) == {model["id"] for model in models}
+    assert statuses.get("504", 0) == 4  # 1000 and 500, twice each, on the first page only
+
+
+@pytest.mark.slow
+def test_changes_that_move_no_last_modified_reach_the_warehouse_through_reconciliation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A private repo made public, a rename, a gating and a disabled flip move no lastModified: incremental
+    crawls never saw them, and the id sweep saw the new ids but nothing landed them."""
+    corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
+    _small_hub_corpus(corpus)
+    clock = NightClock()
+    monkeypatch.setattr(landing, "utcnow", clock)
+    with LocalHub(corpus) as hub:
+        at = hub.clock.now()
+        # Created privately long ago: launched, it keeps those old dates, behind any watermark.
+        hub.schedule([HubEvent(at - dt.timedelta(days=10), "create", "org/launched-later", private=True)])
+        hub.apply_due_events()
+        first = _night(hub, data_dir)
+        assert first.state == "succeeded"
+        hub.schedule(
+            [
+                HubEvent(at + dt.timedelta(hours=1), "launch", "org/launched-later"),
+                HubEvent(at + dt.timedelta(hours=1), "rename", "org/m03", new_id="neworg/m03-renamed"),
+                HubEvent(at + dt.timedelta(hours=1), "gate", "org/m04", gated="manual"),
+                HubEvent(at + dt.timedelta(hours=1), "disable", "org/m05"),
+            ]
+        )
+        hub.advance(24 * 3600)
+        clock.next_night()
+        second = _night(hub, data_dir)
+        truth = hub.truth()
+    assert second.state == "succeeded", second.error
+    warehouse = data_dir / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        active = {
+            model_id: (sha, gated, disabled)
+            for model_id, sha, gated, disabled in con.execute(
+                """
+                select models.model_id, models.model_sha, models.gated_mode, models.is_disabled
+                from dim_models as models inner join dim_model_lifecycle using (model_id)
+                where dim_model_lifecycle.is_active
+                """
+            ).fetchall()
+        }
+        renamed = con.execute(
+            "select lifecycle_status, renamed_to_model_id from dim_model_lifecycle where model_id = 'org/m03'"
+        ).fetchone()
+        card = con.execute("select card_status from dim_models where model_id = 'org/launched-later'").fetchone()
+    assert set(active) == set(truth.models)
+    assert active["org/m04"][1] == "manual" and active["org/m05"][2] is True
+    assert renamed == ("renamed", "neworg/m03-renamed")
+    assert card == ("ok",)
+    assert second.models_reconciled == 4
+    assert second.audit_missing == 0 and second.audit_stale == 0
+
+
+def _night(hub: LocalHub, data_dir: Path):
+    return run_pipeline(
+        endpoint=hub.url, data_dir=data_dir, client=fast_client(hub.url), id_sweep="always", show_progress=False
+    )
