@@ -353,9 +353,10 @@ def pipeline_runs(wh: WarehouseFile, limit: int = 200) -> pl.DataFrame | None:
         wh,
         """
         select pipeline_run_id, run_state, failed_stage, crawl_mode, started_at, duration_seconds,
-            crawl_seconds, counters_seconds, id_sweep_seconds, build_seconds,
-            models_listed, models_new, models_changed, models_deleted, counters_landed, ids_landed,
-            cards_ok, cards_missing, cards_gated, cards_error,
+            audit_missing, audit_stale, audit_extra, audit_private, cards_backlog_remaining,
+            crawl_seconds, counters_seconds, id_sweep_seconds, reconcile_seconds, build_seconds, audit_seconds,
+            models_listed, models_new, models_changed, models_deleted, models_reconciled, models_skipped_private,
+            counters_landed, ids_landed, cards_ok, cards_missing, cards_gated, cards_error, cards_backlog_fetched,
             dbt_models_built, dbt_tests_passed, dbt_tests_failed,
             requests, retries, throttled_429, rate_limit_wait_seconds, pacing_wait_seconds,
             is_crawl_resumed, build_state, error_message, finished_at
@@ -374,13 +375,14 @@ def pipeline_stage_seconds(wh: WarehouseFile, limit: int = 60) -> pl.DataFrame:
         """
         with runs as (
             select pipeline_run_id, started_at, crawl_seconds as crawl, counters_seconds as counters,
-                id_sweep_seconds as id_sweep, build_seconds as build
+                id_sweep_seconds as id_sweep, reconcile_seconds as reconcile, build_seconds as build,
+                audit_seconds as audit
             from fct_pipeline_runs
             order by started_at desc
             limit ?
         )
         select pipeline_run_id, started_at, stage, seconds
-        from (unpivot runs on crawl, counters, id_sweep, build into name stage value seconds)
+        from (unpivot runs on crawl, counters, id_sweep, reconcile, build, audit into name stage value seconds)
         order by started_at, stage
         """,
         (limit,),

@@ -8,12 +8,14 @@ newest completed one or a fresh one (``fresh=True`` runs it first), and reports:
              warehouse does not hold as active (the figure that must be zero);
 ``stale``    models landed, but in an older state than the sweep saw (another ``sha``, ``gated`` or
              ``disabled``, and not newer than the sweep), in the landing or in the warehouse;
-``extra``    models the warehouse holds as active that the sweep no longer listed (deleted, renamed
-             or made private since the warehouse was built);
+``extra``    models the warehouse holds as active, first seen before the sweep started, that the
+             sweep did not list (deleted, renamed or made private since they were last seen);
 ``private``  private repos in the published warehouse (must be zero) and in the landing (only a
              crawl with ``--include-private`` lands them, marked).
 
-Sweeps record only public models, so a model the sweep saw is public by definition.
+Sweeps record only public models, so a model the sweep saw is public by definition. A model the
+sweep listed that reconciliation then found gone (deleted or made private in between) is
+reported as ``gone since the sweep``, not as missing.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ class AuditReport:
     extra_in_warehouse: AuditFinding
     private_in_warehouse: AuditFinding
     private_in_landing: AuditFinding
+    gone_since_sweep: AuditFinding = field(default_factory=AuditFinding)
     card_backlog: int = 0
+    card_backlog_sample: list[str] = field(default_factory=list)
 
     missing_public: AuditFinding = field(default_factory=AuditFinding)
 
@@ -123,6 +127,18 @@ def compare(
         """,
         [sweep_crawl_id],
     )
+    # Listed by the sweep, gone (404) when reconciliation asked for them: not missing, just gone since.
+    gone_since_sweep = _finding(
+        con,
+        "select distinct gone.model_id from reconcile_gone as gone inner join crawl_runs using (crawl_id) "
+        "where crawl_runs.started_at > ? and gone.model_id in (select model_id from audit_sweep)",
+        [started_at],
+    )
+    con.execute(
+        "delete from audit_sweep where model_id in (select model_id from reconcile_gone "
+        "inner join crawl_runs using (crawl_id) where crawl_runs.started_at > ?)",
+        [started_at],
+    )
     public_models = con.execute("select count(*) from audit_sweep").fetchone()[0]
     con.execute(
         f"""
@@ -162,7 +178,7 @@ def compare(
             select models.model_id, models.model_sha, models.last_modified_at, models.is_private,
                    models.is_disabled,
                    case when models.gated_mode = 'none' then 'false' else models.gated_mode end as gated,
-                   lifecycle.is_active
+                   lifecycle.is_active, lifecycle.first_seen_at
             from wh.dim_models as models
             left join wh.dim_model_lifecycle as lifecycle on models.model_id = lifecycle.model_id
             """
@@ -181,9 +197,9 @@ def compare(
         )
         extra_in_warehouse = _finding(
             con,
-            "select model_id from audit_held where coalesce(is_active, true) "
+            "select model_id from audit_held where coalesce(is_active, true) and first_seen_at <= ? "
             "and model_id not in (select model_id from audit_sweep)",
-            [],
+            [started_at],
         )
         private_in_warehouse = _finding(con, "select model_id from audit_held where is_private", [])
     held_active = (
@@ -197,7 +213,7 @@ def compare(
         f"or model_id not in ({held_active})",
         [],
     )
-    backlog = landing.card_backlog(con, limit=0)[1]
+    owed, backlog = landing.card_backlog(con, limit=20, endpoint=endpoint)
     return AuditReport(
         endpoint=endpoint,
         sweep_crawl_id=sweep_crawl_id,
@@ -212,7 +228,9 @@ def compare(
         extra_in_warehouse=extra_in_warehouse,
         private_in_warehouse=private_in_warehouse,
         private_in_landing=private_in_landing,
+        gone_since_sweep=gone_since_sweep,
         card_backlog=backlog,
+        card_backlog_sample=[model_id for model_id, _ in owed],
         missing_public=missing_public,
     )
 

@@ -469,6 +469,7 @@ def audit(
         "extra in the warehouse": report.extra_in_warehouse,
         "private in the warehouse": report.private_in_warehouse,
         "private in the landing (--include-private)": report.private_in_landing,
+        "gone since the sweep (404 at reconciliation)": report.gone_since_sweep,
     }
     for name, finding in findings.items():
         table.add_row(name, f"{finding.count:,}", ", ".join(finding.sample))

@@ -364,9 +364,10 @@ def fetch_card_backlog(
     model happened to be modified again. Cards this crawl already tried are left for the next one.
     Returns the outcomes, what is still owed afterwards and a sample of those ids.
     """
-    todo, _ = landing.card_backlog(con, limit=limit, include_private=include_private, tried_in_crawl_id=crawl_id)
+    owed = {"include_private": include_private, "endpoint": client.endpoint}
+    todo, _ = landing.card_backlog(con, limit=limit, tried_in_crawl_id=crawl_id, **owed)
     outcomes = fetch_cards(con, client, crawl_id, concurrency=concurrency, todo=todo) if todo else Counter()
-    remaining, total = landing.card_backlog(con, limit=sample_size, include_private=include_private)
+    remaining, total = landing.card_backlog(con, limit=sample_size, **owed)
     return BacklogResult(dict(outcomes), total, [model_id for model_id, _ in remaining])
 
 

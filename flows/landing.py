@@ -18,6 +18,8 @@ Tables (the contract the dbt sources rely on):
                         what tells a stale landing apart (sha, lastModified, gated, disabled).
                         Reconciliation runs (mode ``reconcile``) land what a sweep found missing or
                         stale in ``raw_models`` like any crawl.
+``reconcile_gone``      one row per model an id sweep listed that was gone (404) when reconciliation
+                        asked for it: deleted or made private in between, not missing.
 ``pipeline_runs``       one row per nightly pipeline run: its stages, counts and outcome (a bookkeeping
                         row, rewritten while the run goes on, like ``crawl_runs``).
 """
@@ -108,6 +110,11 @@ create table if not exists raw_id_sweeps (
     last_modified_at timestamptz,
     gated varchar,
     is_disabled boolean
+);
+create table if not exists reconcile_gone (
+    crawl_id varchar not null,
+    model_id varchar not null,
+    fetched_at timestamptz not null
 );
 create table if not exists pipeline_runs (
     pipeline_run_id varchar primary key,
@@ -481,14 +488,25 @@ def last_watermark(con: duckdb.DuckDBPyConnection, endpoint: str) -> dt.datetime
     return row[0] if row else None
 
 
+#: When a card fetch settles the card of its sha: an answer (``ok``, ``missing``, ``gated``), or an
+#: error that asking again cannot cure (a 4xx other than 429: a disabled repo, a sha no longer
+#: served; an undecodable README, recorded with HTTP 200). 5xx, 429 and dropped connections are
+#: transient: the card stays owed.
+SETTLED_CARD_SQL = (
+    "(status in ('ok', 'missing', 'gated') "
+    "or (status = 'error' and (http_status = 200 or (http_status between 400 and 499 and http_status <> 429))))"
+)
+
+
 def models_needing_cards(con: duckdb.DuckDBPyConnection, crawl_id: str) -> list[tuple[str, str | None]]:
     """(model id, sha) of this crawl's models whose card was never settled for their current sha.
 
-    A card counts as settled once a fetch for that sha ended ``ok``, ``missing`` or ``gated``;
-    ``error`` outcomes are tried again on the next crawl.
+    A card counts as settled once a fetch for that sha ended ``ok``, ``missing`` or ``gated``, or
+    failed in a way asking again cannot cure (:data:`SETTLED_CARD_SQL`); transient errors are tried
+    again by the card backlog.
     """
     rows = con.execute(
-        """
+        f"""
         with crawled as (
             select model_id, any_value(payload ->> 'sha') as model_sha
             from raw_models where crawl_id = ?
@@ -496,7 +514,7 @@ def models_needing_cards(con: duckdb.DuckDBPyConnection, crawl_id: str) -> list[
         ),
         settled as (
             select distinct model_id, model_sha from raw_cards
-            where status in ('ok', 'missing', 'gated')
+            where {SETTLED_CARD_SQL}
         )
         select crawled.model_id, crawled.model_sha
         from crawled
@@ -517,30 +535,37 @@ def card_backlog(
     limit: int | None = None,
     include_private: bool = False,
     tried_in_crawl_id: str | None = None,
+    endpoint: str | None = None,
 ) -> tuple[list[tuple[str, str | None]], int]:
     """Models of the whole landing whose card is unsettled for their latest sha, oldest first; and how many.
 
     Unsettled: never fetched for that sha, or only ``error`` outcomes so far (a resolver outage
     longer than the crawl's retries, a model landed by reconciliation). Only a model's *latest*
     landed sighting counts, so a model changed since is owed the card of its new sha. Oldest first:
-    by the first failed fetch for that sha, else by when that sha was landed. Private models are
-    left out unless ``include_private``; so are cards already tried by the crawl ``tried_in_crawl_id``
+    by the first failed fetch for that sha, else by when that sha was landed. Disabled models are
+    left out (the Hub refuses their files until they are enabled again, which reconciliation
+    notices), private ones unless ``include_private``, and with ``endpoint`` those whose latest
+    sighting came from another source (an imported snapshot, say); so are cards already tried by
+    the crawl ``tried_in_crawl_id``
     (tonight's own failures wait for the next night instead of being asked twice in a row).
     Returns (the first ``limit`` entries, the size of the whole backlog, those tried tonight included).
     """
     con.execute(
-        """
+        f"""
         create or replace temporary table owed_cards as
         with latest_rows as (
-            select raw_models.model_id, arg_max(raw_models.rowid, (crawl_runs.started_at, raw_models.rowid)) as row_id
+            select raw_models.model_id,
+                   arg_max(raw_models.rowid, (crawl_runs.started_at, raw_models.rowid)) as row_id,
+                   arg_max(crawl_runs.endpoint, (crawl_runs.started_at, raw_models.rowid)) as endpoint
             from raw_models
             inner join crawl_runs on raw_models.crawl_id = crawl_runs.crawl_id
             group by 1
         ),
         sightings as (
-            select latest_rows.model_id,
+            select latest_rows.model_id, latest_rows.endpoint,
                    rows.payload ->> 'sha' as model_sha,
                    coalesce(rows.payload ->> 'private', 'false') as private_flag,
+                   coalesce(rows.payload ->> 'disabled', 'false') = 'true' as is_disabled,
                    rows.fetched_at as landed_at
             from latest_rows
             inner join (select rowid as row_id, payload, fetched_at from raw_models) as rows
@@ -548,7 +573,7 @@ def card_backlog(
         ),
         fetches as (
             select model_id, model_sha,
-                   bool_or(status in ('ok', 'missing', 'gated')) as is_settled,
+                   bool_or({SETTLED_CARD_SQL}) as is_settled,
                    bool_or(crawl_id = ?) as is_tried_tonight,
                    min(fetched_at) as first_fetched_at
             from raw_cards
@@ -563,12 +588,14 @@ def card_backlog(
               on fetches.model_id = sightings.model_id
              and fetches.model_sha is not distinct from sightings.model_sha
             where not coalesce(fetches.is_settled, false)
+              and not sightings.is_disabled
               and (? or sightings.private_flag <> 'true')
+              and (? is null or sightings.endpoint = ?)
         )
         select model_id, model_sha, is_tried_tonight, owed_since
         from owed
         """,
-        [tried_in_crawl_id or "", include_private],
+        [tried_in_crawl_id or "", include_private, endpoint, endpoint],
     )
     try:
         total = con.execute("select count(*) from owed_cards").fetchone()[0]
@@ -580,6 +607,34 @@ def card_backlog(
     finally:
         con.execute("drop table if exists owed_cards")
     return [(model_id, sha) for model_id, sha in due], int(total)
+
+
+def models_without_ok_card(con: duckdb.DuckDBPyConnection, crawl_id: str) -> list[tuple[str, str | None]]:
+    """(model id, sha) of this crawl's models with no ``ok`` card for their sha (``gated``/``missing`` included).
+
+    For reconciliation: a model whose gating was lifted, or that was enabled again, now serves the
+    card it refused before, though that card counted as settled.
+    """
+    rows = con.execute(
+        """
+        with crawled as (
+            select model_id, any_value(payload ->> 'sha') as model_sha
+            from raw_models where crawl_id = ? and coalesce(payload ->> 'disabled', 'false') <> 'true'
+            group by model_id
+        ),
+        fetched_ok as (
+            select distinct model_id, model_sha from raw_cards where status = 'ok'
+        )
+        select crawled.model_id, crawled.model_sha
+        from crawled
+        anti join fetched_ok
+          on fetched_ok.model_id = crawled.model_id
+         and fetched_ok.model_sha is not distinct from crawled.model_sha
+        order by crawled.model_id
+        """,
+        [crawl_id],
+    ).fetchall()
+    return [(model_id, sha) for model_id, sha in rows]
 
 
 _RAW_CARDS_SCHEMA = pa.schema(
@@ -825,6 +880,13 @@ def reconcile_candidates(con: duckdb.DuckDBPyConnection, sweep_crawl_id: str) ->
         [sweep_crawl_id],
     ).fetchall()
     return [ReconcileCandidate(model_id, reason, previous) for model_id, reason, previous in rows]
+
+
+def record_gone(con: duckdb.DuckDBPyConnection, crawl_id: str, model_ids: Sequence[str]) -> None:
+    """Note models a reconciliation found gone (404) although its id sweep had listed them."""
+    if model_ids:
+        fetched_at = utcnow()
+        con.executemany("insert into reconcile_gone values (?, ?, ?)", [[crawl_id, m, fetched_at] for m in model_ids])
 
 
 def last_succeeded_run(con: duckdb.DuckDBPyConnection, *, mode: str, endpoint: str) -> str | None:

@@ -531,6 +531,9 @@ def _run_stages(
         for name, value in report.figures().items():
             setattr(summary, name, value)
         summary.audit_sample = report.missing_public.sample
+        # The backlog as the night ends (reconciliation may have added to it or paid some of it).
+        summary.cards_backlog_remaining = report.card_backlog
+        summary.cards_backlog_sample = report.card_backlog_sample
         detail = (
             f"against sweep {report.sweep_crawl_id} ({report.public_models:,} public models): "
             f"{report.missing:,} missing, {report.stale:,} stale, {report.extra_in_warehouse.count:,} extra, "

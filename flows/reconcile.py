@@ -89,7 +89,9 @@ def reconcile(
 
     The objects come from ``GET /api/models/{id}?expand[]=...`` with the crawl's properties, so they
     have the listing's shape; a redirect (rename) is followed and the object is landed under the
-    id the Hub answers with. A model gone by the time it is asked for (404) is counted, not landed;
+    id the Hub answers with. Cards are fetched for every landed model without an ``ok`` card for
+    its sha: a gating lifted or a model enabled again serves the card it refused before. A model
+    gone by the time it is asked for (404) is counted, not landed;
     a private one is skipped unless ``include_private``.
     """
     started = time.perf_counter()
@@ -113,9 +115,10 @@ def reconcile(
                 objects = list(pool.map(lambda c: client.fetch_model(c.model_id, CRAWL_EXPAND), batch))
                 ids: list[str] = []
                 payloads: list[str] = []
-                for obj in objects:
+                gone: list[str] = []
+                for candidate, obj in zip(batch, objects, strict=True):
                     if obj is None:
-                        summary.gone += 1
+                        gone.append(candidate.model_id)
                     elif obj.get("private") is True and not include_private:
                         summary.skipped_private += 1
                     elif obj["id"] not in ids:
@@ -130,9 +133,12 @@ def reconcile(
                     model_ids=ids,
                     payloads=payloads,
                 )
+                landing.record_gone(con, run.crawl_id, gone)
                 summary.landed += len(ids)
+                summary.gone += len(gone)
         if cards:
-            summary.cards = dict(fetch_cards(con, client, run.crawl_id, concurrency=concurrency))
+            todo = landing.models_without_ok_card(con, run.crawl_id)
+            summary.cards = dict(fetch_cards(con, client, run.crawl_id, concurrency=concurrency, todo=todo))
     except BaseException as exc:
         landing.fail_run(con, run.crawl_id, f"{type(exc).__name__}: {exc}")
         raise

@@ -115,6 +115,30 @@ else:
         ui.number(runs["rate_limit_wait_seconds"].sum(), 1),
         help="Seconds spent waiting on 429 answers over the runs shown (reported apart from work time).",
     )
+    audited = runs.filter(pl.col("audit_missing").is_not_null())
+    if audited.height:
+        audit = audited.row(0, named=True)
+        columns = st.columns(4)
+        columns[0].metric(
+            "Public models missing (last audit)",
+            ui.number(audit["audit_missing"]),
+            help="Models the last completed id sweep listed that the landing or the warehouse lacks "
+            "(`hubgenome audit`; the run's audit shows from the next build on).",
+        )
+        columns[1].metric("Stale (last audit)", ui.number(audit["audit_stale"]))
+        columns[2].metric("Private in warehouse or landing", ui.number(audit["audit_private"]))
+        columns[3].metric(
+            "Cards still owed",
+            ui.number(audit["cards_backlog_remaining"]),
+            help="The card backlog: cards of earlier crawls not fetched yet (outages, reconciled models), "
+            "fetched oldest first by the next runs.",
+        )
+        if audit["audit_missing"]:
+            st.error(
+                f"The audit of run `{audit['pipeline_run_id']}` found {audit['audit_missing']:,} public models "
+                "missing: run `hubgenome audit` for their ids; the next run reconciles them.",
+                icon=":material/error:",
+            )
     if troubled.height:
         worst = troubled.row(0, named=True)
         st.warning(
@@ -131,15 +155,16 @@ else:
             .encode(
                 x=alt.X("started_at:T", title="run started (UTC)"),
                 y=alt.Y("seconds:Q", stack=True, title="stage seconds"),
-                color=alt.Color("stage:N", sort=["crawl", "counters", "id_sweep", "build"]),
+                color=alt.Color("stage:N", sort=["crawl", "counters", "id_sweep", "reconcile", "build", "audit"]),
                 tooltip=["pipeline_run_id", "stage", "seconds"],
             )
             .properties(height=220),
             width="stretch",
         )
     st.caption(
-        "One row per run, newest first, from `fct_pipeline_runs`: stages and durations, models new / changed / "
-        "deleted, cards by status, dbt tests, Hub requests and rate-limit waits."
+        "One row per run, newest first, from `fct_pipeline_runs`: the audit's findings, stages and durations, "
+        "models new / changed / deleted / reconciled, cards by status and still owed, dbt tests, Hub requests "
+        "and rate-limit waits."
     )
     st.dataframe(runs, hide_index=True, width="stretch")
 

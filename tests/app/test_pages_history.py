@@ -68,6 +68,11 @@ def test_overview_lists_every_pipeline_run_newest_first(nights_app, monkeypatch)
     assert shown["Failed or abandoned runs"] == "1"
     failed = next(summary for summary in nights_app.summaries if summary.state == "failed")
     assert f"Run `{failed.pipeline_run_id}` failed at stage `crawl`" in texts(at)
+    # The audit ran after every built night; the newest audited run's figures are shown.
+    audited = [summary for summary in newest_first[1:] if summary.audit_missing is not None]
+    assert list(runs["audit_missing"].dropna()) == [summary.audit_missing for summary in audited]
+    assert shown["Public models missing (last audit)"] == "0"
+    assert shown["Cards still owed"] == str(audited[0].cards_backlog_remaining)
 
 
 def _rows_by_day(table: pd.DataFrame, columns: list[str]) -> dict[dt.date, tuple]:

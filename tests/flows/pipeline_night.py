@@ -1,0 +1,41 @@
+"""One pipeline night in a process of its own, on the simulated night clock, so a test can SIGKILL it.
+
+``python -m tests.flows.pipeline_night --night N --endpoint URL --data-dir DIR`` runs
+:func:`flows.pipeline.run_pipeline` as night ``N`` of :class:`tests.night_clock.NightClock` (the same
+dates the test process gives the nights it runs itself), with the id sweep every night and no
+analytics, and prints ``started`` once the Prefect API answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from flows import landing
+from flows.pipeline import run_pipeline
+from tests.flows.crawl_helpers import fast_client
+from tests.night_clock import NightClock
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--night", type=int, required=True)
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--data-dir", required=True)
+    args = parser.parse_args()
+    clock = NightClock()
+    clock.night = args.night
+    landing.utcnow = clock  # every timestamp the landing writes, as in the test process
+    print("started", flush=True)
+    run_pipeline(
+        endpoint=args.endpoint,
+        data_dir=args.data_dir,
+        client=fast_client(args.endpoint, sleep=lambda _seconds: None),
+        id_sweep="always",
+        analytics=False,
+        show_progress=False,
+        card_concurrency=4,
+    )
+
+
+if __name__ == "__main__":
+    main()
