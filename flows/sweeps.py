@@ -7,9 +7,14 @@ as few properties as possible and land the answer in compact append-only tables:
 * the **counters sweep** (mode ``counters``, nightly) asks only for ``downloads``,
   ``downloadsAllTime``, ``likes`` and ``trendingScore`` and lands them in ``raw_model_counters``,
   so counters become daily time series;
-* the **id sweep** (mode ``ids``, weekly) asks for the lightest listing (ids and the Hub's object
-  id) and lands it in ``raw_id_sweeps``; a model present before and absent from a *completed* id
-  sweep disappeared (deleted, renamed or newly private) at that sweep. Nothing is ever deleted.
+* the **id sweep** (mode ``ids``, weekly) asks for ids, the Hub's object id and the few small
+  properties that tell a stale landing apart (``sha``, ``lastModified``, ``gated``, ``disabled``)
+  and lands them in ``raw_id_sweeps``; a model present before and absent from a *completed* id
+  sweep disappeared (deleted, renamed or newly private) at that sweep, and what the sweep saw
+  that the landing lacks or holds stale is reconciled next (:mod:`flows.reconcile`). Nothing is
+  ever deleted.
+
+Both record the public Hub only: private repos a token can see are left out.
 
 Both are crawls like any other: registered in ``crawl_runs`` (modes ``counters`` / ``ids``), landed
 page by page with the cursor to the next page in the same transaction, and resumed from that

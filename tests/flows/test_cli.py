@@ -44,3 +44,31 @@ def test_build_without_a_landing_says_what_to_do(tmp_path):
     result = _hubgenome("--data-dir", str(tmp_path), "build")
     assert result.returncode == 1
     assert "run `hubgenome crawl`" in result.stderr
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_audit_exits_non_zero_when_a_public_model_is_missing(tmp_path):
+    import datetime as dt
+
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.hub_server import HubEvent
+
+    models = [tiny_model(f"org/m{i}", created=f"2024-01-0{i + 1}T00:00:00Z") for i in range(3)]
+    write_jsonl_gz(tmp_path / "corpus" / "models-00.jsonl.gz", models)
+    data = ["--data-dir", str(tmp_path / "data")]
+    env = {"PREFECT_API_URL": PREFECT_API_URL.value() or ""}
+    with LocalHub(tmp_path / "corpus") as hub:
+        endpoint = ["--endpoint", hub.url]
+        assert _hubgenome(*data, "crawl", *endpoint, "--no-cards", env_extra=env).returncode == 0
+        no_sweep = _hubgenome(*data, "audit", *endpoint, env_extra=env)
+        assert no_sweep.returncode == 2 and "hubgenome audit --fresh" in no_sweep.stderr
+        complete = _hubgenome(*data, "audit", *endpoint, "--fresh", env_extra=env)
+        assert complete.returncode == 0, complete.stderr
+        # A private repo made public keeps its old dates: only a sweep sees it, and nothing landed it yet.
+        hub.schedule([HubEvent(hub.clock.now() - dt.timedelta(days=30), "create", "org/launched")])
+        hub.apply_due_events()
+        incomplete = _hubgenome(*data, "audit", *endpoint, "--fresh", env_extra=env)
+    assert incomplete.returncode == 1
+    assert "1 public models missing" in incomplete.stderr
+    assert "org/launched" in incomplete.stdout
