@@ -39,6 +39,20 @@ DaskOption = Annotated[
 ]
 
 
+#: ``--include-private`` of the commands that crawl (private repos are skipped by default).
+IncludePrivateOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-private/--public-only",
+        help="Also land private repos your token can see (marked; never in the public marts). Default: skip them.",
+    ),
+]
+#: ``--card-backlog N`` of the commands that crawl.
+CardBacklogOption = Annotated[
+    int, typer.Option(help="Cards owed by earlier crawls (errors, reconciled models) to fetch, oldest first.")
+]
+
+
 @app.callback()
 def _main(
     data_dir: Annotated[
@@ -194,16 +208,8 @@ def crawl(
     overlap_minutes: Annotated[
         float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
     ] = 120,
-    include_private: Annotated[
-        bool,
-        typer.Option(
-            "--include-private/--public-only",
-            help="Also land private repos your token can see (marked; never in the public marts). Default: skip them.",
-        ),
-    ] = False,
-    card_backlog: Annotated[
-        int, typer.Option(help="Cards owed by earlier crawls (errors, reconciled models) to fetch, oldest first.")
-    ] = 20_000,
+    include_private: IncludePrivateOption = False,
+    card_backlog: CardBacklogOption = 20_000,
     dask: DaskOption = None,
 ) -> None:
     """Crawl model metadata (and cards) into <data dir>/raw.duckdb; resumes an interrupted crawl."""
@@ -369,16 +375,8 @@ def pipeline(
     overlap_minutes: Annotated[
         float, typer.Option(help="Incremental crawls re-read this much before the last watermark.")
     ] = 120,
-    include_private: Annotated[
-        bool,
-        typer.Option(
-            "--include-private/--public-only",
-            help="Also land private repos your token can see (marked; never in the public marts). Default: skip them.",
-        ),
-    ] = False,
-    card_backlog: Annotated[
-        int, typer.Option(help="Cards owed by earlier crawls (errors, reconciled models) to fetch, oldest first.")
-    ] = 20_000,
+    include_private: IncludePrivateOption = False,
+    card_backlog: CardBacklogOption = 20_000,
     dask: DaskOption = None,
 ) -> None:
     """The nightly run: incremental crawl + cards (+ backlog), counters sweep, weekly id sweep, reconciliation,

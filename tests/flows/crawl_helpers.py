@@ -11,7 +11,8 @@ import duckdb
 import orjson
 
 from flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, CrawlSummary, run_crawl
-from flows.hub_client import HubClient
+from flows.errors import HubCrawlError
+from flows.hub_client import HubClient, ListingPage
 
 
 def write_jsonl_gz(path: Path, rows: Iterable[dict]) -> None:
@@ -65,6 +66,22 @@ def tiny_model(model_id: str, *, created: str, modified: str | None = None, **ex
     }
     model.update(extra)
     return model
+
+
+class DiesAfterPages(HubClient):
+    """A fast client whose listing dies after ``pages`` pages landed, as a killed crawl would."""
+
+    def __init__(self, endpoint: str, pages: int) -> None:
+        super().__init__(endpoint, backoff_base=0.01, backoff_cap=0.05)
+        self.pages_left = pages
+
+    def get_page(self, url: str, **options) -> ListingPage:
+        if self.pages_left <= 0:
+            msg = "connection lost"
+            raise HubCrawlError(msg)
+        page = super().get_page(url, **options)
+        self.pages_left -= 1
+        return page
 
 
 def fast_client(endpoint: str, **options) -> HubClient:

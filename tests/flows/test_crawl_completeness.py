@@ -18,10 +18,18 @@ import pytest
 from flows import landing
 from flows.crawl import run_crawl
 from flows.errors import HubCrawlError
-from flows.hub_client import HubClient, ListingPage, _bucket_for
+from flows.hub_client import HubClient, _bucket_for
 from flows.hub_server import HubEvent, LocalHub
 from flows.pipeline import run_pipeline
-from tests.flows.crawl_helpers import crawl, crawl_runs, fast_client, landed_cards, tiny_model, write_jsonl_gz
+from tests.flows.crawl_helpers import (
+    DiesAfterPages,
+    crawl,
+    crawl_runs,
+    fast_client,
+    landed_cards,
+    tiny_model,
+    write_jsonl_gz,
+)
 from tests.night_clock import NightClock
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -48,22 +56,6 @@ def _landed_ids(data_dir: Path) -> set[str]:
         return {row[0] for row in con.execute("select distinct model_id from raw_models").fetchall()}
 
 
-class _DiesAfterPages(HubClient):
-    """A client whose listing dies after ``pages`` pages, as a crawl killed mid-way would."""
-
-    def __init__(self, endpoint: str, pages: int) -> None:
-        super().__init__(endpoint, backoff_base=0.01, backoff_cap=0.05)
-        self.pages_left = pages
-
-    def get_page(self, url: str, **options) -> ListingPage:
-        if self.pages_left <= 0:
-            msg = "connection lost"
-            raise HubCrawlError(msg)
-        page = super().get_page(url, **options)
-        self.pages_left -= 1
-        return page
-
-
 def test_a_full_crawl_resumed_later_does_not_set_the_watermark_past_models_created_meanwhile(tmp_path: Path) -> None:
     """Watermark too new: the newest lastModified a long (resumed) crawl saw is later than models created after
     its first page; the next incremental crawl stopped before them and no crawl ever landed them."""
@@ -77,7 +69,7 @@ def test_a_full_crawl_resumed_later_does_not_set_the_watermark_past_models_creat
             run_crawl(
                 mode="full",
                 data_dir=data_dir,
-                client=_DiesAfterPages(hub.url, 1),
+                client=DiesAfterPages(hub.url, 1),
                 cards=False,
                 task_retries=0,
                 show_progress=False,
@@ -271,7 +263,7 @@ def test_a_page_that_always_times_out_is_asked_for_at_half_size_and_the_checkpoi
             run_crawl(
                 mode="full",
                 data_dir=data_dir,
-                client=_DiesAfterPages(hub.url, 1),
+                client=DiesAfterPages(hub.url, 1),
                 cards=False,
                 task_retries=0,
                 show_progress=False,

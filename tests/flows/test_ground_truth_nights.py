@@ -8,7 +8,7 @@ disabled and re-counted. Each night's events happen up to the night's run and du
 then sees the Hub as it stays until the next night, which is the truth every night is checked
 against. On top of that, a bad week's worth of trouble:
 
-* faults all month: 503s and 500s, 429 storms, dropped connections;
+* faults all month: 503s and 500s, 429s, dropped connections, and a night-long 429 storm (night 5);
 * night 0's full crawl dies after a few pages and is resumed by night 1 (a full crawl spanning two
   nights, with a day of events in between);
 * the README resolver is down for nights 10 and 11 (an outage longer than a night);
@@ -56,9 +56,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 NIGHTS = 30
 HUB_SLICE = 50_000
 OUTAGE_NIGHTS = (10, 11)
+STORM_NIGHT = 5
 KILL_NIGHT = 20
 #: Trouble all month long, seeded: server errors, 429 storms, connections dropped without an answer.
 BASE_FAULTS = "status=0.01:503,0.005:500,0.01:429;drop=0.005;seed=11"
+#: A 429 storm: a third of all answers are "too many requests" for a whole night.
+STORM_FAULTS = "status=0.3:429,0.01:503;drop=0.005;seed=5"
 #: During an outage every README download fails; the listing API still works.
 OUTAGE_FAULTS = "status=1.0:503;on=resolvers"
 #: Each night's events run from the previous night's crawl up to an hour into this night's crawl.
@@ -345,7 +348,9 @@ def test_thirty_nights_of_a_living_hub_lose_nothing(
 
             if night in OUTAGE_NIGHTS:
                 hub.set_faults(OUTAGE_FAULTS)
-            elif night == OUTAGE_NIGHTS[-1] + 1:
+            elif night == STORM_NIGHT:
+                hub.set_faults(STORM_FAULTS)
+            elif night in (OUTAGE_NIGHTS[-1] + 1, STORM_NIGHT + 1):
                 hub.set_faults(BASE_FAULTS)
             if night == 0:
                 client = _NightClient(hub.url, after_first_page=move_on, pages_before_dying=8)

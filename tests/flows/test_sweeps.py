@@ -11,27 +11,11 @@ from flows import landing
 from flows.demo import generate_corpus
 from flows.demo.synthetic import evolve_corpus
 from flows.errors import HubCrawlError
-from flows.hub_client import HubClient, ListingPage
 from flows.hub_server import LocalHub
 from flows.sweeps import run_sweep
-from tests.flows.crawl_helpers import corpus_models, crawl_runs, fast_client
+from tests.flows.crawl_helpers import DiesAfterPages, corpus_models, crawl_runs, fast_client
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-class _DiesAfter(HubClient):
-    """A client whose listing dies after ``pages`` pages, as a killed process would."""
-
-    def __init__(self, endpoint: str, pages: int) -> None:
-        super().__init__(endpoint, backoff_base=0.01, backoff_cap=0.05)
-        self.pages_left = pages
-
-    def get_page(self, url: str, **options) -> ListingPage:
-        if self.pages_left <= 0:
-            msg = "connection lost"
-            raise HubCrawlError(msg)
-        self.pages_left -= 1
-        return super().get_page(url, **options)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +33,8 @@ def _rows(data_dir: Path, sql: str) -> list[tuple]:
 def test_counters_sweep_lands_only_the_counters_and_resumes_after_a_crash(corpus: Path, tmp_path: Path) -> None:
     with LocalHub(corpus) as hub:
         with pytest.raises(HubCrawlError):
-            run_sweep("counters", data_dir=tmp_path, client=_DiesAfter(hub.url, pages=3), task_retries=0, page_size=50)
+            dying = DiesAfterPages(hub.url, pages=3)
+            run_sweep("counters", data_dir=tmp_path, client=dying, task_retries=0, page_size=50)
         interrupted = crawl_runs(tmp_path)[-1]
         assert (interrupted["mode"], interrupted["state"], interrupted["pages_landed"]) == ("counters", "failed", 3)
         assert interrupted["next_url"]  # the checkpoint is kept
