@@ -43,6 +43,27 @@ _OK_STATUSES = frozenset({"success", "pass", "warn"})
 #: ``dbt build`` arguments of a warehouse build: everything but the unit tests (see the module docs).
 BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test")
 
+#: Landings with more card fetches than this build with one dbt thread unless ``HUBGENOME_DBT_THREADS``
+#: says otherwise. A second thread saves dbt's per-node Python time on small builds (hub-2024-07:
+#: 16.5 s vs 20.8 s), but with a card for every model of the whole Hub two heavy nodes share one
+#: DuckDB memory pool: with 3M card rows `dim_models` ran out of the default 4 GB beside another
+#: node. Two threads then need 6 GB and peak at 6.5 GB RSS; one thread builds in 4 GB (peak 4.6 GB)
+#: for 107 s of dbt instead of 101 s (bench/nightly.py --living, 3.04M models).
+ONE_THREAD_ABOVE_CARDS = 1_500_000
+
+
+def dbt_threads(raw_db: Path) -> str:
+    """The dbt thread count for a build of ``raw_db``: ``HUBGENOME_DBT_THREADS``, else by the landing's cards."""
+    chosen = os.environ.get("HUBGENOME_DBT_THREADS")
+    if chosen:
+        return chosen
+    try:
+        with duckdb.connect(str(raw_db), read_only=True) as con:
+            rows = con.execute("select count(*) from raw_cards").fetchone()[0]
+    except duckdb.Error:
+        return "2"  # dbt reports what is wrong with the landing itself
+    return "1" if rows > ONE_THREAD_ABOVE_CARDS else "2"
+
 
 class WarehouseBuildError(HubgenomeError):
     """The warehouse build failed; the previously published warehouse was left in place."""
@@ -145,6 +166,7 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
         "HUBGENOME_RAW_DB": str(raw_db),
         "HUBGENOME_BUILD_DB": str(stable_db),
         "HUBGENOME_DUCKDB_TEMP": str(temp_path),
+        "HUBGENOME_DBT_THREADS": dbt_threads(raw_db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }

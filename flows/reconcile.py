@@ -57,22 +57,19 @@ class ReconcileSummary:
 
 
 def sweep_to_reconcile(con: duckdb.DuckDBPyConnection, endpoint: str) -> str | None:
-    """The newest succeeded id sweep of ``endpoint`` if no reconciliation succeeded after it started."""
-    row = con.execute(
-        """
-        select sweeps.crawl_id from crawl_runs as sweeps
-        where sweeps.mode = 'ids' and sweeps.state = 'succeeded' and sweeps.endpoint = ?
-          and not exists (
-              select 1 from crawl_runs as later
-              where later.mode = 'reconcile' and later.state = 'succeeded' and later.endpoint = sweeps.endpoint
-                and later.started_at > sweeps.started_at
-          )
-        order by sweeps.started_at desc limit 1
-        """,
-        [endpoint],
-    ).fetchone()
+    """The newest succeeded id sweep of ``endpoint``, unless a reconciliation succeeded after it started."""
     newest = landing.last_succeeded_run(con, mode="ids", endpoint=endpoint)
-    return row[0] if row and row[0] == newest else None
+    if newest is None:
+        return None
+    reconciled = con.execute(
+        """
+        select count(*) from crawl_runs
+        where mode = 'reconcile' and state = 'succeeded' and endpoint = ?
+          and started_at > (select started_at from crawl_runs where crawl_id = ?)
+        """,
+        [endpoint, newest],
+    ).fetchone()[0]
+    return None if reconciled else newest
 
 
 def reconcile(

@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.build import WarehouseBuildError
+from flows import landing
+from flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, dbt_threads
 from flows.errors import HubgenomeError
 from tests.dbt.conftest import build, land_crawl, model, tiny_models
 
@@ -76,3 +77,20 @@ def test_build_that_spills_to_disk_succeeds_with_two_dbt_threads(tmp_path: Path,
     result = build(tmp_path, raw_db)
     with duckdb.connect(str(result.warehouse), read_only=True) as con:
         assert con.execute("select count(*), max(depth) from dim_models").fetchone() == (60_000, 16)
+
+
+def test_a_landing_with_a_card_for_every_model_builds_with_one_dbt_thread(tmp_path: Path, monkeypatch) -> None:
+    """Two whole-Hub nodes at once ran out of DuckDB's memory pool (see flows.build.ONE_THREAD_ABOVE_CARDS)."""
+    monkeypatch.delenv("HUBGENOME_DBT_THREADS", raising=False)
+    raw_db = tmp_path / "raw.duckdb"
+    landing.connect(raw_db).close()
+    assert dbt_threads(raw_db) == "2"
+    with duckdb.connect(str(raw_db)) as con:
+        con.execute(
+            "insert into raw_cards (crawl_id, model_id, fetched_at, status) "
+            "select 'c', 'm' || i, now(), 'missing' from range(?) as t(i)",
+            [ONE_THREAD_ABOVE_CARDS + 1],
+        )
+    assert dbt_threads(raw_db) == "1"
+    monkeypatch.setenv("HUBGENOME_DBT_THREADS", "2")
+    assert dbt_threads(raw_db) == "2"
