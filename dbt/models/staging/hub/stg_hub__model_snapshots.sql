@@ -19,10 +19,10 @@ source as not materialized (
 
     {#- rowid: the landing's append order, used to pick a crawl's last sighting of a model.
         Not materialized: read twice, narrow (ids) and wide (payload); a materialized copy of
-        every payload would cost more than the second scan. -#}
+        every payload would cost more than the second scan. Private repos are landed only by a
+        crawl run with --include-private (marked "private": true); no public model of the
+        warehouse may come from one, so they stop here. -#}
     select rowid as landing_row_id, * from {{ source('hub', 'raw_models') }}
-    {#- Private repos are landed only by a crawl run with --include-private (marked "private": true);
-        no public model of the warehouse may come from one, so they stop here. -#}
     where coalesce(payload ->> 'private', 'false') <> 'true'
 
 ),
