@@ -132,8 +132,8 @@ def test_a_second_run_is_refused_while_the_first_one_runs(small_corpus: Path, tm
     assert f"pid {os.getpid()}" in second.message
     assert "Another pipeline run is in progress" in second.message
     assert results["first"].state == "succeeded"
-    # Only the first run crawled: one full crawl and one id sweep, no second anything.
-    assert sorted(run["mode"] for run in crawl_runs(tmp_path)) == ["full", "ids"]
+    # Only the first run crawled: one full crawl, one id sweep and its reconciliation, no second anything.
+    assert sorted(run["mode"] for run in crawl_runs(tmp_path)) == ["full", "ids", "reconcile"]
     assert lock_file.read_text() == ""  # released
 
 
