@@ -265,12 +265,17 @@ def ensure_tables(path: Path) -> list[str]:
                 "select table_name from duckdb_tables() union all select view_name from duckdb_views()"
             ).fetchall()
         }
+        base_tables = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
         columns = set(con.execute("select table_name, column_name from duckdb_columns()").fetchall())
     finally:
         con.close()
     missing = [table for table in TABLES if table not in present]
+    # Columns are added to tables only: a view (a landing over Parquet) shows what its files hold.
     lacks_columns = any(
-        (table, name) not in columns for table, added in _ADDED_COLUMNS.items() if table in present for name, _ in added
+        (table, name) not in columns
+        for table, added in _ADDED_COLUMNS.items()
+        if table in base_tables
+        for name, _ in added
     )
     if missing or lacks_columns:
         connect(path).close()
