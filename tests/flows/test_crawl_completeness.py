@@ -65,15 +65,7 @@ def test_a_full_crawl_resumed_later_does_not_set_the_watermark_past_models_creat
         base = [tiny_model(f"org/m{i:04d}", created=_iso(now - dt.timedelta(days=400 - i / 10))) for i in range(2500)]
         _write(corpus, base)
         hub.reload()
-        with pytest.raises(HubCrawlError):  # killed after its first page
-            run_crawl(
-                mode="full",
-                data_dir=data_dir,
-                client=DiesAfterPages(hub.url, 1),
-                cards=False,
-                task_retries=0,
-                show_progress=False,
-            )
+        _full_crawl_killed_after_one_page(hub.url, data_dir)
         # Meanwhile on the Hub: a model is created (and never modified again), and an old model, on a
         # page the crawl has not read yet, is committed to the next day.
         created_meanwhile = tiny_model("org/created-meanwhile", created=_iso(now + dt.timedelta(minutes=5)))
@@ -87,6 +79,18 @@ def test_a_full_crawl_resumed_later_does_not_set_the_watermark_past_models_creat
     assert "org/created-meanwhile" in _landed_ids(data_dir)
     full = next(run for run in crawl_runs(data_dir) if run["mode"] == "full")
     assert full["watermark"] <= full["hub_started_at"] < now + dt.timedelta(minutes=5)
+
+
+def _full_crawl_killed_after_one_page(endpoint: str, data_dir: Path) -> None:
+    with pytest.raises(HubCrawlError):
+        run_crawl(
+            mode="full",
+            data_dir=data_dir,
+            client=DiesAfterPages(endpoint, 1),
+            cards=False,
+            task_retries=0,
+            show_progress=False,
+        )
 
 
 def _seed_corpus(corpus: Path) -> Path:
@@ -259,15 +263,7 @@ def test_a_page_that_always_times_out_is_asked_for_at_half_size_and_the_checkpoi
     models = _small_hub_corpus(corpus, count=700)
     budget = 17 * 300  # the crawl asks for 17 properties: pages of 1,000 and 500 are too heavy, 250 is not
     with LocalHub(corpus, heavy_page_budget=budget) as hub:
-        with pytest.raises(HubCrawlError):  # killed after its first (shrunk) page
-            run_crawl(
-                mode="full",
-                data_dir=data_dir,
-                client=DiesAfterPages(hub.url, 1),
-                cards=False,
-                task_retries=0,
-                show_progress=False,
-            )
+        _full_crawl_killed_after_one_page(hub.url, data_dir)  # its first page is a shrunk one
         [killed] = crawl_runs(data_dir)
         assert "limit=250" in killed["next_url"] and "cursor=" in killed["next_url"]
         resumed = crawl(hub.url, data_dir, cards=False)
