@@ -1,6 +1,6 @@
 """The data dictionary of the ``analytics`` schema: every table's grain and every column's meaning.
 
-:mod:`analytics.run` refuses to write a table or column missing here, writes this dictionary as
+:mod:`hubgenome.analytics.run` refuses to write a table or column missing here, writes this dictionary as
 ``analytics.table_docs`` (one row per table with ``column_name`` null, one per column) and as
 DuckDB ``COMMENT ON`` statements, so the app, SQL users and the docs test all read the same text.
 The column order here is the order of the written table.

@@ -24,8 +24,7 @@ from importlib import resources
 
 import duckdb
 import polars as pl
-
-from analytics.similarity import metadata_genomes
+from hubgenome.analytics.similarity import metadata_genomes
 
 #: The paper's published figures, shipped with the package (a copy of anatomy-2025-07.csv).
 PAPER_FIGURES = "data/anatomy-2025-07.csv"
@@ -205,7 +204,7 @@ def load_listings(con: duckdb.DuckDBPyConnection, model_ids: pl.Series) -> pl.Da
 def metadata_genome_loader(
     con: duckdb.DuckDBPyConnection, *, remove_parent_references: bool
 ) -> Callable[[pl.Series], pl.DataFrame]:
-    """A loader for :func:`analytics.similarity.similarity_table`: model ids → metadata genomes.
+    """A loader for :func:`hubgenome.analytics.similarity.similarity_table`: model ids → metadata genomes.
 
     Null-valued keys are dropped before rendering, as the listing JSON omits absent fields.
     """
@@ -226,7 +225,7 @@ def load_cards(con: duckdb.DuckDBPyConnection, *, min_length: int = 512) -> pl.D
     """Card text of the models whose card could be eligible for the card genome (≥ ``min_length`` chars).
 
     ``is_auto_generated`` comes from ``dim_models`` (the paper's substring rule, applied by the
-    warehouse), so :func:`analytics.similarity.card_genomes` does not re-scan the text.
+    warehouse), so :func:`hubgenome.analytics.similarity.card_genomes` does not re-scan the text.
 
     Returns
     -------

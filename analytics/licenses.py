@@ -15,15 +15,14 @@ conflicts
 rules
     The ``license_obligation_rules`` seed: ``rule_id``, ``severity``, ``explanation`` (str).
 edges, traits
-    As in :mod:`analytics.drift`; ``traits`` carries the licence ids per model (list[str]).
+    As in :mod:`hubgenome.analytics.drift`; ``traits`` carries the licence ids per model (list[str]).
 """
 
 from __future__ import annotations
 
 import polars as pl
-
-from analytics._graph import require_columns
-from analytics.drift import edge_traits
+from hubgenome.analytics._graph import require_columns
+from hubgenome.analytics.drift import edge_traits
 
 _EDGE_KEY = ("child_model_id", "parent_model_id")
 
@@ -76,7 +75,7 @@ def conflicts_by_family(
     Parameters
     ----------
     model_families
-        ``model_id``, ``family_id`` (e.g. :func:`analytics.lineage.model_families`), used to place
+        ``model_id``, ``family_id`` (e.g. :func:`hubgenome.analytics.lineage.model_families`), used to place
         each conflicting child when ``conflicts`` has no ``family_id`` column.
 
     Returns

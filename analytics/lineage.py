@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from hubgenome.analytics._graph import Digraph, build_digraph, longest_path_depth, require_columns
 from scipy import optimize, special, stats
-
-from analytics._graph import Digraph, build_digraph, longest_path_depth, require_columns
 
 TYPED_RELATIONS = ("finetune", "adapter", "quantized", "merge")
 
@@ -95,7 +94,7 @@ def model_families(
         Add parents absent from ``model_ids`` as nodes (the paper did so only when counting
         components); otherwise their edges are skipped, as in the paper's graph.
     graph
-        A prebuilt graph (e.g. an :func:`analytics._graph.edge_subgraph` of the full graph) to use
+        A prebuilt graph (e.g. an :func:`hubgenome.analytics._graph.edge_subgraph` of the full graph) to use
         instead of building one from ``edges``; the other graph parameters are then ignored.
 
     Returns

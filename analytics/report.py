@@ -1,6 +1,6 @@
 """The analytics report: one self-contained HTML file and a Markdown summary, from the ``analytics`` schema.
 
-Reads only the tables :mod:`analytics.run` wrote (a read-only connection to the published
+Reads only the tables :mod:`hubgenome.analytics.run` wrote (a read-only connection to the published
 warehouse is enough) and writes ``report.html`` and ``report.md`` into ``out_dir``.
 
 Figures are inline SVG drawn here from the tables, not Vega-Lite: altair's HTML loads vega from a
@@ -550,7 +550,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> ReportPaths:
     if _table(con, "reproduction").is_empty():
         msg = (
             "The warehouse has no analytics.reproduction table: build it with the analytics step "
-            "(build_warehouse(before_publish=analytics.flow.analytics_before_publish)) before writing the report."
+            "(hubgenome build, or build_warehouse with the analytics before_publish hook) before writing the report."
         )
         raise ValueError(msg)
     out_dir = Path(out_dir)

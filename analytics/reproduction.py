@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import polars as pl
-
-from analytics._graph import require_columns
+from hubgenome.analytics._graph import require_columns
 
 PAPER_DATE = "2025-07-12"
 OURS_SCHEMA = {"metric": pl.String, "value": pl.Float64, "corpus": pl.String, "as_of": pl.String, "note": pl.String}
@@ -97,10 +96,10 @@ def our_metrics(
         Non-dangling, non-self-loop edges: ``relation``, optionally ``has_typed_tag`` (the paper
         counted relations from typed tags only).
     top_parents, children_with_children, card_drift, language_drift, mutation_rates, orderings
-        Frames from :mod:`analytics.lineage` and :mod:`analytics.drift` (orderings: from
+        Frames from :mod:`hubgenome.analytics.lineage` and :mod:`hubgenome.analytics.drift` (orderings: from
         ``orderings_table``).
     similarity_metadata, similarity_cards
-        Frames from :func:`analytics.similarity.similarity_table`.
+        Frames from :func:`hubgenome.analytics.similarity.similarity_table`.
     trait_names
         Our trait column → the paper's word (``{"language_codes": "language", "license_ids":
         "license", "pipeline_tag": "task", "library_name": "library"}`` by default).
@@ -307,7 +306,7 @@ def license_flow_direction(counts: pl.DataFrame, taxonomy: pl.DataFrame) -> pl.D
     Parameters
     ----------
     counts
-        :func:`analytics.drift.transition_counts` on licence ids.
+        :func:`hubgenome.analytics.drift.transition_counts` on licence ids.
     taxonomy
         The ``license_taxonomy`` seed: ``license_id``, ``license_category``.
 

@@ -1,11 +1,12 @@
 """Run every analysis of issue 4 on a built warehouse and write the results into its ``analytics`` schema.
 
-Called by the build (``flows.build.build_warehouse(before_publish=...)``, see :mod:`analytics.flow`)
+Called by the build (``hubgenome.flows.build.build_warehouse(before_publish=...)``, see
+:mod:`hubgenome.flows.analytics_stage`)
 on the freshly built file, before it is published, so readers always see marts and analytics from
-the same build. It reads the marts once (:mod:`analytics.inputs`), builds the lineage graph once
+the same build. It reads the marts once (:mod:`hubgenome.analytics.inputs`), builds the lineage graph once
 and derives the paper's graph variants from it by edge masks, runs the pure analyses, and writes
 one table per result. Every table and column is described in ``analytics.table_docs`` (and with
-``COMMENT ON``), from :data:`analytics.docs.TABLE_DOCS`.
+``COMMENT ON``), from :data:`hubgenome.analytics.docs.TABLE_DOCS`.
 
 Determinism
 -----------
@@ -32,11 +33,10 @@ from importlib import metadata
 import duckdb
 import numpy as np
 import polars as pl
-
-from analytics import drift, licenses, lineage, reproduction, safety, similarity
-from analytics._graph import Digraph, build_digraph, edge_subgraph, relation_mask
-from analytics.docs import TABLE_DOCS, docs_frame
-from analytics.inputs import (
+from hubgenome.analytics import drift, licenses, lineage, reproduction, safety, similarity
+from hubgenome.analytics._graph import Digraph, build_digraph, edge_subgraph, relation_mask
+from hubgenome.analytics.docs import TABLE_DOCS, docs_frame
+from hubgenome.analytics.inputs import (
     WarehouseInputs,
     load_cards,
     load_inputs,
@@ -102,7 +102,7 @@ class _Writer:
         documented = list(TABLE_DOCS[name][1])
         missing = [c for c in frame.columns if c not in documented]
         if missing:
-            msg = f"analytics.{name} columns {missing} are not documented in analytics.docs.TABLE_DOCS."
+            msg = f"analytics.{name} columns {missing} are not documented in hubgenome.analytics.docs.TABLE_DOCS."
             raise KeyError(msg)
         frame = frame.select(documented) if set(documented) == set(frame.columns) else frame
         frame = frame.with_columns(pl.col(pl.Float64, pl.Float32).round(FLOAT_DECIMALS))
@@ -579,7 +579,7 @@ def run_analytics(
     score_partitions
         How the similarity tables' scoring jobs run: ``None`` in this process (the default);
         otherwise a function scoring one job per (motif, config) elsewhere, e.g. on a Dask cluster
-        (:func:`analytics.flow.dask_partition_scorer`). The tables are identical either way.
+        (:func:`hubgenome.flows.analytics_stage.dask_partition_scorer`). The tables are identical either way.
 
     Returns
     -------

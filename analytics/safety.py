@@ -30,9 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-
-from analytics._graph import Digraph, build_digraph, descendants, require_columns
-from analytics.lineage import model_families
+from hubgenome.analytics._graph import Digraph, build_digraph, descendants, require_columns
+from hubgenome.analytics.lineage import model_families
 
 BASELINE_METHODS = ("no defense", "none", "baseline", "no_defense")
 ATTACK_SUCCESS_RATE = "attack_success_rate"

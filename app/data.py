@@ -10,7 +10,7 @@ read with one ``stat`` per page run. A rebuild publishes with an atomic rename, 
 changes and:
 
 * :func:`connection` (``st.cache_resource``, keyed on the identity) opens a new read-only instance
-  on the new inode (see :mod:`app._connect` for why it attaches rather than ``connect(path)``); the
+  on the new inode (see :mod:`hubgenome.app._connect` for why it attaches rather than ``connect(path)``); the
   old one is closed when it leaves the cache;
 * every loader's ``st.cache_data`` entry is keyed on the identity too, so results of the old file
   are never served for the new one: a new warehouse shows up on the next rerun, no restart.
@@ -33,10 +33,10 @@ from typing import Any
 import duckdb
 import polars as pl
 import streamlit as st
+from hubgenome.app._connect import connect_read_only, use_warehouse
+from hubgenome.app.sql import SqlConsole
 
-from app._connect import connect_read_only, use_warehouse
-from app.sql import SqlConsole
-from flows.settings import resolve_data_dir
+from hubgenome.core.paths import resolve_data_dir
 
 BUILD_HINT = "run `hubgenome build` (or `hubgenome demo` for the synthetic ecosystem) to compute it"
 SYNTHETIC_TAG = "hubgenome-synthetic"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.settings import resolve_data_dir
+from hubgenome.core.paths import resolve_data_dir
 
 APP_SCRIPT = Path(__file__).resolve().with_name("streamlit_app.py")
 

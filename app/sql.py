@@ -11,7 +11,7 @@ Streamlit. Layers, each sufficient for the usual attacks on its own:
    statement DuckDB makes of a ``PIVOT``. Writes, ``ATTACH``/``DETACH``, ``COPY``, ``EXPORT``/``IMPORT``,
    ``INSTALL``/``LOAD``, ``SET``/``RESET``/``USE``, ``PRAGMA``, ``CALL``/``CHECKPOINT``, transactions,
    ``PREPARE``/``EXECUTE`` and ``VACUUM`` are refused with a message naming the statement type.
-3. **Connection**: a separate DuckDB instance (:func:`app._connect.connect_read_only`) with the file
+3. **Connection**: a separate DuckDB instance (:func:`hubgenome.app._connect.connect_read_only`) with the file
    attached read-only, external access off (no ``read_csv('/etc/passwd')``, ``glob``, URLs), no
    extension installs or auto-loads, no spilling to disk, a memory cap, and the configuration
    locked after setup.
@@ -35,9 +35,9 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+from hubgenome.app._connect import CATALOG, connect_read_only, use_warehouse
 
-from app._connect import CATALOG, connect_read_only, use_warehouse
-from flows.errors import HubgenomeError
+from hubgenome.core.errors import HubgenomeError
 
 DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_TIME_LIMIT = 10.0
@@ -168,7 +168,7 @@ def check_query(
     >>> check_query("drop table dim_models")
     Traceback (most recent call last):
     ...
-    app.sql.QueryRefusedError: DROP statements are not allowed: the console is read-only. ...
+    hubgenome.app.sql.QueryRefusedError: DROP statements are not allowed: the console is read-only. ...
     """
     if not query or not query.strip():
         msg = "Type a query first, e.g. `select * from dim_models limit 10`."

@@ -1,8 +1,8 @@
 """Benchmark the analytics run (issue 4) on hub-2024-07 and on the 3.04M-model tiled corpus.
 
-For each corpus this lands it with ``flows.corpus_import.import_corpus`` and builds the warehouse
-with ``flows.build.build_warehouse`` (no analytics hook: the build is timed by ``bench/build.py``),
-then runs :func:`analytics.run.run_analytics` on the built file in a fresh child process and prints
+For each corpus this lands it with ``hubgenome.flows.corpus_import.import_corpus`` and builds the warehouse
+with ``hubgenome.flows.build.build_warehouse`` (no analytics hook: the build is timed by ``bench/build.py``),
+then runs :func:`hubgenome.analytics.run.run_analytics` on the built file in a fresh child process and prints
 its wall time, its per-step times and its peak RSS. Goal: ≤ 3 min and ≤ 8 GB at 3.04M models.
 Everything is written under ``<data dir>/bench/``; an existing landing or warehouse is reused.
 
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from flows.settings import resolve_data_dir
+from hubgenome.core.paths import resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 HUB = REPO.parent / "shared" / "hubdata" / "hub-2024-07"
@@ -27,7 +27,7 @@ HUB = REPO.parent / "shared" / "hubdata" / "hub-2024-07"
 _CHILD = """
 import json, sys, time
 import duckdb
-from analytics.run import run_analytics
+from hubgenome.analytics.run import run_analytics
 started = time.perf_counter()
 with duckdb.connect(sys.argv[1]) as con:
     result = run_analytics(con)
@@ -37,8 +37,8 @@ print(json.dumps({"wall": time.perf_counter() - started, "steps": result.seconds
 
 def prepare(corpus: Path, work: Path, *, rebuild: bool) -> Path:
     """Land ``corpus`` and build its warehouse under ``work`` (reused unless ``rebuild``)."""
-    from flows.build import build_warehouse
-    from flows.corpus_import import import_corpus
+    from hubgenome.flows.build import build_warehouse
+    from hubgenome.flows.corpus_import import import_corpus
 
     work.mkdir(parents=True, exist_ok=True)
     raw_db, warehouse = work / "raw.duckdb", work / "warehouse.duckdb"

@@ -35,7 +35,7 @@ import duckdb  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from flows.settings import resolve_data_dir  # noqa: E402
+from hubgenome.core.paths import resolve_data_dir  # noqa: E402
 
 PAGES_DIR = REPO / "app" / "pages"
 FIRST_RENDER_GOAL = 2.0
@@ -142,8 +142,8 @@ def _warm_up_imports(work: Path) -> None:
 
 
 def _build(name: str, corpus: Path, work: Path, analytics: bool) -> Path:
-    from flows.build import build_warehouse
-    from flows.corpus_import import import_corpus
+    from hubgenome.flows.build import build_warehouse
+    from hubgenome.flows.corpus_import import import_corpus
 
     data_dir = work / f"app-{name}"
     warehouse = data_dir / "warehouse.duckdb"
@@ -157,7 +157,7 @@ def _build(name: str, corpus: Path, work: Path, analytics: bool) -> Path:
     import_corpus(corpus, raw)
     hook = None
     if analytics:
-        from analytics.flow import analytics_before_publish
+        from hubgenome.flows.analytics_stage import analytics_before_publish
 
         hook = analytics_before_publish
     build_warehouse(data_dir, raw_db=raw, warehouse=warehouse, before_publish=hook)

@@ -1,7 +1,7 @@
 """Benchmark `hubgenome build` (the dbt warehouse build) at whole-Hub scale.
 
 For hub-2024-07 (760,000 models) and the 4x tiled corpus (3,040,000 models, made by
-``bench/tile_corpus.py``) this lands the corpus with ``flows.corpus_import.import_corpus``, then
+``bench/tile_corpus.py``) this lands the corpus with ``hubgenome.flows.corpus_import.import_corpus``, then
 runs ``build_warehouse`` in a child process and prints:
 
 - the build's wall time and peak RSS (the child's ``VmHWM``, cross-checked with
@@ -41,9 +41,9 @@ from types import ModuleType
 
 import duckdb
 import networkx as nx
+from hubgenome.flows.corpus_import import import_corpus
 
-from flows.corpus_import import import_corpus
-from flows.settings import resolve_data_dir
+from hubgenome.core.paths import resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 HUB = REPO.parent / "shared" / "hubdata" / "hub-2024-07"
@@ -53,7 +53,7 @@ TYPED_RELATIONS = ("finetune:", "adapter:", "quantized:", "merge:")
 _CHILD = """
 import json, sys, time
 from pathlib import Path
-from flows.build import build_warehouse
+from hubgenome.flows.build import build_warehouse
 started = time.perf_counter()
 result = build_warehouse(Path(sys.argv[1]), raw_db=Path(sys.argv[2]))
 elapsed = time.perf_counter() - started

@@ -22,9 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows import landing  # noqa: E402
-from flows.crawl import crawl_listing, fetch_cards, open_crawl  # noqa: E402
-from flows.hub_client import HubClient  # noqa: E402
+from hubgenome.flows import landing  # noqa: E402
+from hubgenome.flows.crawl import crawl_listing, fetch_cards, open_crawl  # noqa: E402
+from hubgenome.flows.hub_client import HubClient  # noqa: E402
 
 
 def _peak_rss_mib_of(pid: int) -> float:
@@ -36,10 +36,10 @@ def _peak_rss_mib_of(pid: int) -> float:
 
 @contextmanager
 def served(corpus: Path) -> Iterator[tuple[str, subprocess.Popen, float]]:
-    """Start ``python -m flows.hub_server`` on a free port; yields (url, process, load seconds)."""
+    """Start ``python -m hubgenome.local_hub.server`` on a free port; yields (url, process, load seconds)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "flows.hub_server", "--corpus", str(corpus), "--port", "0"],
+        [sys.executable, "-m", "hubgenome.local_hub.server", "--corpus", str(corpus), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,

@@ -1,6 +1,6 @@
 """Benchmark of the local Hub server on the whole-Hub corpus (hub-2024-07, 760,000 models).
 
-Starts ``python -m flows.hub_server`` as its own process (so the client does not share its GIL),
+Starts ``python -m hubgenome.local_hub.server`` as its own process (so the client does not share its GIL),
 then pages through the whole listing with a plain httpx2 client, the way the crawler does, and
 prints: corpus load time, server RSS (current and peak), wall time for all pages, pages/s,
 models/s and the server's own time per page (from its ``Server-Timing`` header).
@@ -23,7 +23,7 @@ import httpx2
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from flows.settings import CRAWL_EXPAND  # noqa: E402
+from hubgenome.core.settings import CRAWL_EXPAND  # noqa: E402
 
 DEFAULT_CORPUS = Path(os.environ.get("HUBGENOME_HUBDATA", REPO_ROOT.parent / "shared" / "hubdata")) / "hub-2024-07"
 
@@ -82,7 +82,7 @@ def main() -> None:
 
     started = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "flows.hub_server", "--corpus", str(args.corpus), "--port", "0"],
+        [sys.executable, "-m", "hubgenome.local_hub.server", "--corpus", str(args.corpus), "--port", "0"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -25,9 +25,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from flows.hub_server import DEFAULT_LISTING_FIELDS, HubEvent, LivingCorpus, generate_events, load_corpus  # noqa: E402
-from flows.hub_server._corpus import ListingQuery  # noqa: E402
-from flows.hub_server._living import moment_from_ms  # noqa: E402
+from hubgenome.local_hub.server import DEFAULT_LISTING_FIELDS, HubEvent, LivingCorpus, generate_events, load_corpus  # noqa: E402
+from hubgenome.local_hub.server._corpus import ListingQuery  # noqa: E402
+from hubgenome.local_hub.server._living import moment_from_ms  # noqa: E402
 
 DEFAULT_CORPUS = Path(os.environ.get("HUBGENOME_HUBDATA", REPO_ROOT.parent / "shared" / "hubdata")) / "hub-2024-07"
 RATES = "create=0.0025,commit=0.01,card_edit=0.001,delete=0.0003,rename=0.0001,launch=0.0002,counters=0.03"

@@ -2,7 +2,7 @@
 
 Setup (not timed): the 3.04M-model tiled corpus (``bench/tile_corpus.py``) is served by a local Hub
 in a child process; the landing gets the corpus as one succeeded ``full`` crawl of that endpoint
-(``flows.corpus_import.import_corpus``) plus one id sweep, as after a first night. Then
+(``hubgenome.flows.corpus_import.import_corpus``) plus one id sweep, as after a first night. Then
 ``--changed`` models get a new sha, ``lastModified`` and README (and as many others new counters)
 and the Hub reloads.
 
@@ -49,7 +49,8 @@ from pathlib import Path
 
 import orjson
 
-from flows.settings import configure_prefect, resolve_data_dir
+from hubgenome.core.paths import resolve_data_dir
+from hubgenome.core.settings import configure_prefect
 
 REPO = Path(__file__).resolve().parents[1]
 # Run as a script, bench/ comes first on sys.path, and bench/analytics.py would shadow the package.
@@ -100,7 +101,7 @@ def evolve_tiled(corpus: Path, *, changed: int, night: str) -> tuple[list[str], 
 
 def start_hub(corpus: Path, port: int = 0, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
     hub = subprocess.Popen(  # the Hub's memory stays out of this process's peak RSS
-        [sys.executable, "-m", "flows.hub_server", "--corpus", str(corpus), "--port", str(port), *extra],
+        [sys.executable, "-m", "hubgenome.local_hub.server", "--corpus", str(corpus), "--port", str(port), *extra],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
@@ -138,8 +139,7 @@ def _control(url: str, path: str, payload: dict | None = None, *, timeout: float
 def _new_events(url: str, skip: int) -> list:
     """The events the Hub applied after the first ``skip`` of ``GET /_hubgenome/events`` (streamed)."""
     import httpx
-
-    from flows.hub_server import HubEvent
+    from hubgenome.local_hub.server import HubEvent
 
     events = []
     with httpx.stream("GET", url + "/_hubgenome/events", timeout=3600.0) as response:
@@ -160,7 +160,7 @@ def _count_models(corpus: Path) -> int:
 
 def _living_rates(models: int, changed: int, recounted: int) -> str:
     """The calibrated default rates, with commits + card edits and counter changes set to per-night counts."""
-    from flows.hub_server import DEFAULT_RATES, format_rates
+    from hubgenome.local_hub.server import DEFAULT_RATES, format_rates
 
     rates = dict(DEFAULT_RATES)
     commits = rates["commit"] + rates["card_edit"]
@@ -205,7 +205,7 @@ class TruthReplay:
         self.applied = 0
 
     def apply(self, event, night: int) -> None:
-        from flows.hub_server._events import derived_sha
+        from hubgenome.local_hub.server._events import derived_sha
 
         self.applied += 1
         kind = event.kind
@@ -483,12 +483,13 @@ def run_living(args: argparse.Namespace, corpus: Path, work: Path) -> None:
     data_dir = work / "data"
     configure_prefect(data_dir)
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-    from flows import pipeline as pipeline_module
-    from flows.corpus_import import import_corpus
-    from flows.hub_client import HubClient
-    from flows.pipeline import STAGES, run_pipeline
-    from flows.settings import paths
-    from flows.sweeps import run_sweep
+    from hubgenome.flows import pipeline as pipeline_module
+    from hubgenome.flows.corpus_import import import_corpus
+    from hubgenome.flows.hub_client import HubClient
+    from hubgenome.flows.pipeline import STAGES, run_pipeline
+    from hubgenome.flows.sweeps import run_sweep
+
+    from hubgenome.core.paths import paths
 
     started = time.perf_counter()
     models = _count_models(corpus)
@@ -650,11 +651,11 @@ def main() -> None:
     # The bench calls run_pipeline, the plain function under the flow: its tasks run outside a flow
     # run, and Prefect would warn at each one that it has no flow run to send logs to.
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-    from flows import landing
-    from flows.corpus_import import import_corpus
-    from flows.hub_client import HubClient
-    from flows.pipeline import run_pipeline
-    from flows.sweeps import run_sweep
+    from hubgenome.flows import landing
+    from hubgenome.flows.corpus_import import import_corpus
+    from hubgenome.flows.hub_client import HubClient
+    from hubgenome.flows.pipeline import run_pipeline
+    from hubgenome.flows.sweeps import run_sweep
 
     hub, url = start_hub(corpus)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.settings import resolve_data_dir
+from hubgenome.core.paths import resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,8 +1,5 @@
-"""hubgenome's orchestration layer: the Hub client, the raw landing, the local Hub server and the Prefect flows.
+"""hubgenome's crawler and Prefect flows: the Hub client, the raw landing, the sweeps and the nightly pipeline.
 
 Flows stay thin: each ``@flow`` reads extract → transform → load over the plain functions of the
 modules beside it, so every step can be tested without Prefect.
 """
-
-__all__ = ["__version__"]
-__version__ = "0.1.0"

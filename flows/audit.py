@@ -25,12 +25,13 @@ import os
 from dataclasses import asdict, dataclass, field
 
 import duckdb
+from hubgenome.flows import landing
+from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.sweeps import run_sweep
 
-from flows import landing
-from flows.errors import ConfigurationError
-from flows.hub_client import HubClient
-from flows.settings import paths, resolve_endpoint
-from flows.sweeps import run_sweep
+from hubgenome.core.errors import ConfigurationError
+from hubgenome.core.paths import paths
+from hubgenome.core.settings import resolve_endpoint
 
 SAMPLE_SIZE = 10
 

@@ -29,13 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from hubgenome.flows import landing
 from prefect import flow
 
-from flows import landing
-from flows.errors import HubgenomeError, LandingLockedError
-from flows.settings import paths, resolve_dask_address
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+from hubgenome.core.errors import HubgenomeError, LandingLockedError
+from hubgenome.core.paths import dbt_project_dir, paths
+from hubgenome.core.settings import resolve_dask_address
 
 #: dbt node statuses that count as success.
 _OK_STATUSES = frozenset({"success", "pass", "warn"})
@@ -152,6 +151,7 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
     """
     from dbt.cli.main import dbtRunner
 
+    project_dir = dbt_project_dir()
     target_path = dbt_dir / "target"
     log_path = dbt_dir / "logs"
     temp_path = dbt_dir / "duckdb_tmp"
@@ -178,9 +178,9 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
                 [
                     *args,
                     "--project-dir",
-                    str(DBT_PROJECT_DIR),
+                    str(project_dir),
                     "--profiles-dir",
-                    str(DBT_PROJECT_DIR),
+                    str(project_dir),
                     "--target-path",
                     str(target_path),
                     "--log-path",
@@ -290,7 +290,7 @@ def build_warehouse(
     build_id = uuid.uuid4().hex[:8]
     build_db = warehouse.with_name(f"{warehouse.name}.building-{build_id}")
     _remove_stale_builds(warehouse)
-    dbt_dir = data_paths.data_dir / "dbt"
+    dbt_dir = data_paths.dbt_dir
     started = time.perf_counter()
     print(f"Building warehouse from {raw_db} into {build_db.name}")
     try:
@@ -346,7 +346,7 @@ def build_flow(
     """
     before_publish = None
     if analytics:
-        from analytics.flow import run_analytics_task
+        from hubgenome.flows.analytics_stage import run_analytics_task
 
         address = resolve_dask_address(dask_address)
 

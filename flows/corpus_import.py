@@ -7,7 +7,7 @@ reader and inserts them in one transaction, exactly as one crawl would have.
 
 What differs from a crawl, on purpose:
 
-- Payloads keep only the listing properties the crawler asks for (``flows.settings.CRAWL_EXPAND``
+- Payloads keep only the listing properties the crawler asks for (``hubgenome.core.settings.CRAWL_EXPAND``
   plus ``id``, ``_id`` and ``modelId``); corpus extras such as ``siblings``, ``config`` or
   ``spaces`` are dropped, as the crawler's listing would never contain them.
 - Every card in ``cards-NN.jsonl.gz`` lands with status ``ok`` (HTTP 200). Models without a card in
@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows import landing
-from flows.errors import CorpusFormatError
-from flows.settings import CRAWL_EXPAND
+from hubgenome.flows import landing
+
+from hubgenome.core.errors import CorpusFormatError
+from hubgenome.core.settings import CRAWL_EXPAND
 
 PAGE_SIZE = 1000
 
@@ -58,7 +59,7 @@ def import_corpus(
     corpus_dir
         A folder with ``models-NN.jsonl.gz`` (and optionally ``cards-NN.jsonl.gz``) files.
     raw_db
-        The raw landing database; created with :func:`flows.landing.connect` if missing.
+        The raw landing database; created with :func:`hubgenome.flows.landing.connect` if missing.
     mode
         The crawl mode recorded in ``crawl_runs`` (``import`` by default).
     endpoint

@@ -24,16 +24,17 @@ from typing import Literal
 
 import duckdb
 import orjson
+from hubgenome.flows import landing
+from hubgenome.flows.hub_client import MIN_PAGE_LIMIT, HubClient, ListingPage, page_limit, with_page_limit
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from flows import landing
-from flows.errors import ConfigurationError, HubCrawlError, HubRequestError, PageTooHeavyError
-from flows.hub_client import MIN_PAGE_LIMIT, HubClient, ListingPage, page_limit, with_page_limit
-from flows.settings import CRAWL_EXPAND, paths, resolve_dask_address, resolve_endpoint
+from hubgenome.core.errors import ConfigurationError, HubCrawlError, HubRequestError, PageTooHeavyError
+from hubgenome.core.paths import paths
+from hubgenome.core.settings import CRAWL_EXPAND, resolve_dask_address, resolve_endpoint
 
 CrawlMode = Literal["full", "incremental"]
 SORT_BY_MODE: dict[str, str] = {"full": "createdAt", "incremental": "lastModified"}
@@ -513,7 +514,7 @@ def _fetch_cards_on_dask(
     raw_db: Path, client: HubClient, crawl_id: str, address: str, concurrency: int, batch_size: int | None
 ) -> dict[str, int]:
     """The cards step on the Dask cluster at ``address`` (imported lazily: the local path never needs Dask)."""
-    from flows.scale_out import CARD_BATCH_SIZE, fetch_cards_on_dask
+    from hubgenome.flows.scale_out import CARD_BATCH_SIZE, fetch_cards_on_dask
 
     con = landing.connect(raw_db)
     try:
@@ -554,7 +555,7 @@ def run_crawl(
     ``task_retries`` overrides how often Prefect re-runs a failed listing or cards task (each
     re-run resumes from the checkpoint); the client's own per-request retries come first.
     ``dask_address`` names a Dask scheduler: the cards are then fetched by its workers in batches
-    of ``card_batch_size`` models (:func:`flows.scale_out.fetch_cards_on_dask`) and landed here;
+    of ``card_batch_size`` models (:func:`hubgenome.flows.scale_out.fetch_cards_on_dask`) and landed here;
     ``None`` (the default) fetches them with threads in this process.
     """
     raw_db = paths(data_dir).raw_db

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsp
 
 import httpx2
 import orjson
+from hubgenome.flows.landing import CardFetch
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -36,9 +37,14 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, parse_ratelimit_headers
 
-from flows import __version__
-from flows.errors import HubCrawlError, HubRequestError, MalformedResponseError, PageTooHeavyError, RateLimitedError
-from flows.landing import CardFetch
+from hubgenome import __version__
+from hubgenome.core.errors import (
+    HubCrawlError,
+    HubRequestError,
+    MalformedResponseError,
+    PageTooHeavyError,
+    RateLimitedError,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from flows.errors import LandingLockedError
+from hubgenome.core.errors import LandingLockedError
 
 SCHEMA_VERSION = 2
 

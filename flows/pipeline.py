@@ -10,11 +10,11 @@ retries; crawls and sweeps resume from their checkpoints by themselves):
 3. ``id_sweep``  the id sweep, when due (weekly by default; ``id_sweep="always"|"never"`` overrides);
 4. ``reconcile`` lands what the newest id sweep saw and the landing lacks or holds stale (private
                  repos made public, renames, gating and disabled flips: changes that move no
-                 ``lastModified``), with their cards (:mod:`flows.reconcile`);
-5. ``build``     dbt build + tests (+ the analytics step when :mod:`analytics.flow` is installed)
+                 ``lastModified``), with their cards (:mod:`hubgenome.flows.reconcile`);
+5. ``build``     dbt build + tests (+ the analytics step when :mod:`hubgenome.flows.analytics_stage` is installed)
                  into a new file, published atomically only when everything passed;
 6. ``audit``     compares the landing and the new warehouse with the newest id sweep
-                 (:mod:`flows.audit`): missing, stale, extra and private models go into the run's
+                 (:mod:`hubgenome.flows.audit`): missing, stale, extra and private models go into the run's
                  row, and an alert goes out when a public model is missing.
 
 A bookkeeping row in the landing's ``pipeline_runs`` follows the run (stages, durations, counts of
@@ -48,18 +48,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from hubgenome.flows import landing
+from hubgenome.flows.alerts import alert_failure, alert_incomplete
+from hubgenome.flows.audit import run_audit
+from hubgenome.flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, DEFAULT_OVERLAP, run_crawl
+from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.reconcile import run_reconcile
+from hubgenome.flows.sweeps import id_sweep_due, run_sweep
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import landing
-from flows.alerts import alert_failure, alert_incomplete
-from flows.audit import run_audit
-from flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, DEFAULT_OVERLAP, run_crawl
-from flows.errors import HubgenomeError
-from flows.hub_client import HubClient
-from flows.reconcile import run_reconcile
-from flows.settings import paths, resolve_dask_address, resolve_endpoint
-from flows.sweeps import id_sweep_due, run_sweep
+from hubgenome.core.errors import HubgenomeError
+from hubgenome.core.paths import paths
+from hubgenome.core.settings import resolve_dask_address, resolve_endpoint
 
 logger = logging.getLogger("hubgenome.pipeline")
 
@@ -240,7 +241,7 @@ def _abandon_stale_runs(raw_db: Path) -> int:
 def _analytics_hook() -> Callable[[Path], None] | None:
     """The analytics step, when the ``analytics`` package provides it (imported lazily)."""
     try:
-        from analytics.flow import analytics_before_publish
+        from hubgenome.flows.analytics_stage import analytics_before_publish
     except ImportError as exc:
         logger.warning("analytics step not available (%s): building without it", exc)
         return None
@@ -260,7 +261,7 @@ def _dbt_test_counts(run_results: Path) -> tuple[int, int]:
 @task(name="build-warehouse", retries=0, cache_policy=NO_CACHE)
 def build_stage_task(data_dir: Path, analytics: bool, dask_address: str | None = None) -> dict[str, Any]:
     """dbt build + tests (+ analytics) into a new file, published atomically when all passed."""
-    from flows.build import build_warehouse
+    from hubgenome.flows.build import build_warehouse
 
     hook = _analytics_hook() if analytics else None
     if hook is not None and dask_address:
@@ -309,7 +310,7 @@ def run_pipeline(
     """One nightly run: crawl → counters sweep → id sweep (when due) → reconcile → build → audit → run summary.
 
     ``dask_address`` names a Dask scheduler whose workers fetch the cards and score the similarity
-    samples (:mod:`flows.scale_out`); ``None`` keeps all the work in this process.
+    samples (:mod:`hubgenome.flows.scale_out`); ``None`` keeps all the work in this process.
 
     Returns the summary (state ``succeeded``, or ``skipped`` when another run holds the lock).
 

@@ -9,7 +9,7 @@ Several real changes on the Hub move no ``lastModified`` and are therefore invis
 
 The id sweep lists every public model with the few properties that tell these apart (``_id``,
 ``sha``, ``lastModified``, ``gated``, ``disabled``). After each completed sweep, this step compares
-it with the landing (:func:`flows.landing.reconcile_candidates`), fetches every model the landing
+it with the landing (:func:`hubgenome.flows.landing.reconcile_candidates`), fetches every model the landing
 lacks or holds stale through ``GET /api/models/{id}`` with the listing's properties (following
 redirects, as ``huggingface_hub`` does for renamed repos), lands the objects as a crawl of mode
 ``reconcile`` and fetches their cards. It is idempotent: what was landed no longer differs, so a
@@ -27,12 +27,13 @@ from pathlib import Path
 
 import duckdb
 import orjson
+from hubgenome.flows import landing
+from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS, fetch_cards
+from hubgenome.flows.hub_client import HubClient
 from prefect import get_run_logger, task
 
-from flows import landing
-from flows.crawl import NETWORK_TASK_OPTIONS, fetch_cards
-from flows.hub_client import HubClient
-from flows.settings import CRAWL_EXPAND, paths, resolve_endpoint
+from hubgenome.core.paths import paths
+from hubgenome.core.settings import CRAWL_EXPAND, resolve_endpoint
 
 #: Models fetched and landed per transaction.
 RECONCILE_BATCH_SIZE = 200

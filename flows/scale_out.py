@@ -9,8 +9,8 @@ every flow takes its local code path and nothing here is imported.
   in the flow's process (DuckDB has one writer): batches are landed there as they complete, so a
   killed run keeps what it landed and the next run fetches only what is still unsettled.
 * **Similarity scoring** (the card and metadata genomes): :func:`map_tasks` runs the scoring jobs
-  of :func:`analytics.similarity.similarity_table` as ``score-similarity-partition`` tasks (see
-  :mod:`analytics.flow`); results come back in job order, so the tables are identical to the
+  of :func:`hubgenome.analytics.similarity.similarity_table` as ``score-similarity-partition`` tasks (see
+  :mod:`hubgenome.flows.analytics_stage`); results come back in job order, so the tables are identical to the
   local path's.
 
 Workers need this repository installed, network access to the Hub (for cards) and the Prefect API
@@ -33,16 +33,15 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import duckdb
+from hubgenome.flows import landing
+from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS
+from hubgenome.flows.hub_client import ClientStats, HubClient
 from prefect import get_run_logger, task
 from prefect.context import FlowRunContext
 from prefect.flows import Flow
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
-
-from flows import landing
-from flows.crawl import NETWORK_TASK_OPTIONS
-from flows.hub_client import ClientStats, HubClient
 
 logger = logging.getLogger("hubgenome.scale_out")
 
@@ -171,7 +170,7 @@ def fetch_cards_on_dask(
     batch_size: int = CARD_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Counter[str], list[str]]:
-    """:func:`flows.crawl.fetch_cards` with the downloads on the Dask cluster at ``address``.
+    """:func:`hubgenome.flows.crawl.fetch_cards` with the downloads on the Dask cluster at ``address``.
 
     The same models are fetched (those of the crawl whose card is unsettled for their sha) and the
     same outcomes landed; batches are landed here as they complete. The workers' request counts,

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from flows.errors import ConfigurationError, HubgenomeError
+from hubgenome.core.errors import ConfigurationError, HubgenomeError
 
 DEFAULT_CRON = "0 3 * * *"
 DEPLOYMENT_NAME = "nightly"
@@ -180,11 +180,10 @@ def serve_pipeline(
         msg = f"Unknown time zone {timezone!r}: use an IANA name such as UTC or Europe/Paris."
         raise ConfigurationError(msg) from exc
     with _sigterm_as_interrupt(), local_prefect_server(data_dir) as api_url:
+        from hubgenome.flows.pipeline import pipeline_flow
         from prefect.deployments.runner import EntrypointType
         from prefect.schedules import Cron, Interval
         from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        from flows.pipeline import pipeline_flow
 
         if interval_seconds is not None:
             schedule = Interval(dt.timedelta(seconds=interval_seconds), timezone=timezone)

@@ -21,7 +21,7 @@ landed, built here in one place:
 - the derived columns are not copied: the warehouse derives the same facts from the tags.
 
 A non-empty ``modelCard`` lands as a card fetched with status ``ok``; a model without one gets no
-card row ("never fetched", as :mod:`flows.corpus_import` does), since the snapshot cannot tell a
+card row ("never fetched", as :mod:`hubgenome.flows.corpus_import` does), since the snapshot cannot tell a
 missing README from one that was not scraped.
 
 Memory stays flat however many rows and cards there are: the files are read in Arrow batches
@@ -47,18 +47,19 @@ import duckdb
 import orjson
 import pyarrow as pa
 import yaml
+from hubgenome.flows import landing
+from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS, _progress, _show_progress
 from prefect import flow, task
 
-from flows import landing
-from flows.crawl import NETWORK_TASK_OPTIONS, _progress, _show_progress
-from flows.errors import (
+from hubgenome.core.errors import (
     ConfigurationError,
     CorpusFormatError,
     HubCrawlError,
     HubRequestError,
     SnapshotFormatError,
 )
-from flows.settings import paths, resolve_endpoint
+from hubgenome.core.paths import paths
+from hubgenome.core.settings import resolve_endpoint
 
 SNAPSHOT_REPO = "modelbiome/ai_ecosystem_withmodelcards"
 """The dataset repo of the paper's published snapshot."""

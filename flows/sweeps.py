@@ -11,7 +11,7 @@ as few properties as possible and land the answer in compact append-only tables:
   properties that tell a stale landing apart (``sha``, ``lastModified``, ``gated``, ``disabled``)
   and lands them in ``raw_id_sweeps``; a model present before and absent from a *completed* id
   sweep disappeared (deleted, renamed or newly private) at that sweep, and what the sweep saw
-  that the landing lacks or holds stale is reconciled next (:mod:`flows.reconcile`). Nothing is
+  that the landing lacks or holds stale is reconciled next (:mod:`hubgenome.flows.reconcile`). Nothing is
   ever deleted.
 
 Both record the public Hub only: private repos a token can see are left out.
@@ -33,13 +33,14 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
+from hubgenome.flows import landing
+from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS, PagePrefetcher
+from hubgenome.flows.hub_client import HubClient
 from prefect import get_run_logger, task
 
-from flows import landing
-from flows.crawl import NETWORK_TASK_OPTIONS, PagePrefetcher
-from flows.errors import ConfigurationError
-from flows.hub_client import HubClient
-from flows.settings import paths, resolve_endpoint
+from hubgenome.core.errors import ConfigurationError
+from hubgenome.core.paths import paths
+from hubgenome.core.settings import resolve_endpoint
 
 SweepMode = Literal["counters", "ids"]
 
@@ -197,7 +198,7 @@ def sweep_listing(
     """Page through the whole listing from the run's checkpoint, landing page by page; (pages, models).
 
     The next page is fetched while the current one is landed (a page that keeps timing out is asked
-    for at half its size, see :class:`flows.crawl.PagePrefetcher`). On failure the sweep is marked
+    for at half its size, see :class:`hubgenome.flows.crawl.PagePrefetcher`). On failure the sweep is marked
     ``failed`` with its checkpoint kept, and the error re-raised.
     """
     mode: SweepMode = run.mode  # type: ignore[assignment]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flows import landing
+from hubgenome.flows import landing
 
 FIRST_NIGHT = dt.datetime(2025, 7, 1, 3, 0, tzinfo=dt.UTC)
 

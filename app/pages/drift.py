@@ -10,8 +10,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-
-from app import data, ui
+from hubgenome.app import data, ui
 
 #: The paper's trait words (in reproduction metric names) → our trait column names.
 TRAIT_OF_WORD = {word: trait for trait, (_, word) in data.TRAITS.items()}

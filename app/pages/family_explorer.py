@@ -8,9 +8,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-
-from app import data, ui
-from app.tree import family_tree_dot
+from hubgenome.app import data, ui
+from hubgenome.app.tree import family_tree_dot
 
 st.title("Family explorer")
 wh = data.require_warehouse()

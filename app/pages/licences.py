@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 import streamlit as st
-
-from app import data, ui
+from hubgenome.app import data, ui
 
 st.title("Licence compliance")
 wh = data.require_warehouse()

@@ -10,8 +10,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-
-from app import data, ui
+from hubgenome.app import data, ui
 
 st.title("Safety")
 wh = data.require_warehouse()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-
-from app import data, ui
+from hubgenome.app import data, ui
 
 st.title("Genetic similarity")
 wh = data.require_warehouse()

@@ -1,6 +1,6 @@
 """SQL console: ad-hoc read-only SQL against the warehouse, with a schema browser and downloads.
 
-The engine (allow-list, read-only sealed connection, row/time/memory limits) is :mod:`app.sql`.
+The engine (allow-list, read-only sealed connection, row/time/memory limits) is :mod:`hubgenome.app.sql`.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ import io
 
 import polars as pl
 import streamlit as st
-
-from app import data
-from app.sql import ALLOWED, QueryTimeoutError, SqlConsoleError, downloadable
+from hubgenome.app import data
+from hubgenome.app.sql import ALLOWED, QueryTimeoutError, SqlConsoleError, downloadable
 
 EXAMPLES = {
     "Largest families": "select family_id, family_size, max_depth, max_width\nfrom dim_families\n"

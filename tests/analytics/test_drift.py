@@ -8,8 +8,7 @@ import time
 import numpy as np
 import polars as pl
 import pytest
-
-from analytics import drift
+from hubgenome.analytics import drift
 
 EDGES = pl.DataFrame(
     {

@@ -6,8 +6,7 @@ from datetime import datetime
 
 import polars as pl
 import pytest
-
-from analytics import licenses
+from hubgenome.analytics import licenses
 
 # a (llama3) → b (apache-2.0): LC01 flagged (twice: a has two licences matching); a → c (mit): LC01;
 # g (cc-by-nc-4.0) → h (mit): LC04; g → k (no licence): LC07. a → d keeps llama3; g → j changes to cc-by-4.0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-
-from analytics import lineage
+from hubgenome.analytics import lineage
 
 
 def _edges(rows: list[tuple[str, str, str | None]]) -> pl.DataFrame:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
-from analytics import drift, lineage, reproduction
+from hubgenome.analytics import drift, lineage, reproduction
 
 PAPER_CSV = Path(__file__).resolve().parents[3] / "shared" / "reference" / "anatomy-2025-07.csv"
 

@@ -9,13 +9,13 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from hubgenome.analytics import similarity
+from hubgenome.analytics._graph import build_digraph, edge_subgraph, relation_mask
+from hubgenome.analytics.docs import TABLE_DOCS
+from hubgenome.analytics.report import write_report
+from hubgenome.analytics.run import SCHEMA, run_analytics
+from hubgenome.flows.analytics_stage import analytics_before_publish
 
-from analytics import similarity
-from analytics._graph import build_digraph, edge_subgraph, relation_mask
-from analytics.docs import TABLE_DOCS
-from analytics.flow import analytics_before_publish
-from analytics.report import write_report
-from analytics.run import SCHEMA, run_analytics
 from tests.conftest import corpus_path
 
 # Tables that must have rows on any corpus with lineage (safety tables may be empty without evaluations).
@@ -29,8 +29,8 @@ NON_EMPTY = (
 
 
 def _build(corpus: Path, data_dir: Path) -> Path:
-    from flows.build import build_warehouse
-    from flows.corpus_import import import_corpus
+    from hubgenome.flows.build import build_warehouse
+    from hubgenome.flows.corpus_import import import_corpus
 
     raw_db = data_dir / "raw.duckdb"
     import_corpus(corpus, raw_db)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
-from analytics import safety
+from hubgenome.analytics import safety
 
 # base → ft1 → ft1a (finetune), base → q (quantized) → ftq (finetune), base → ad (adapter); other → o1.
 EDGES = pl.DataFrame(

@@ -7,8 +7,7 @@ import pickle
 import numpy as np
 import polars as pl
 import pytest
-
-from analytics import similarity
+from hubgenome.analytics import similarity
 
 
 def _family_graph(n_families: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:

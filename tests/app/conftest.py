@@ -59,14 +59,14 @@ def _restore_main_module():
 
 
 def _build(data_dir: Path, corpus: Path, *, with_analytics: bool) -> None:
-    from flows.build import build_warehouse
-    from flows.corpus_import import import_corpus
+    from hubgenome.flows.build import build_warehouse
+    from hubgenome.flows.corpus_import import import_corpus
 
     raw = data_dir / "raw.duckdb"
     import_corpus(corpus, raw)
     hook = None
     if with_analytics:
-        from analytics.flow import analytics_before_publish
+        from hubgenome.flows.analytics_stage import analytics_before_publish
 
         hook = analytics_before_publish
     build_warehouse(data_dir, raw_db=raw, warehouse=data_dir / "warehouse.duckdb", before_publish=hook)
@@ -74,7 +74,7 @@ def _build(data_dir: Path, corpus: Path, *, with_analytics: bool) -> None:
 
 @pytest.fixture(scope="session")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    from flows.demo import generate_corpus
+    from hubgenome.local_hub.demo import generate_corpus
 
     data_dir = tmp_path_factory.mktemp("app-demo")
     manifest = generate_corpus(data_dir / "corpus", n_models=3000, seed=20250712)
@@ -108,11 +108,12 @@ class Nights:
 
 @pytest.fixture(scope="session")
 def nights_app(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Nights:
-    from flows import landing
-    from flows.demo import generate_corpus
-    from flows.demo.synthetic import evolve_corpus
-    from flows.hub_server import LocalHub
-    from flows.pipeline import PipelineFailedError, run_pipeline
+    from hubgenome.flows import landing
+    from hubgenome.flows.pipeline import PipelineFailedError, run_pipeline
+    from hubgenome.local_hub.demo import generate_corpus
+    from hubgenome.local_hub.demo.synthetic import evolve_corpus
+    from hubgenome.local_hub.server import LocalHub
+
     from tests.flows.crawl_helpers import corpus_models, fast_client
 
     root = tmp_path_factory.mktemp("app-nights")

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from app import launch
+from hubgenome.app import launch
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

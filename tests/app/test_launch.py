@@ -1,10 +1,10 @@
-"""``app.launch``: the command line and environment of the dashboard server."""
+"""``hubgenome.app.launch``: the command line and environment of the dashboard server."""
 
 from __future__ import annotations
 
 import sys
 
-from app import launch
+from hubgenome.app import launch
 
 
 def test_command_runs_streamlit_headless_without_telemetry():

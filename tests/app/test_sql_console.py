@@ -7,8 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
-from app.sql import (
+from hubgenome.app.sql import (
     QueryFailedError,
     QueryRefusedError,
     QueryTimeoutError,

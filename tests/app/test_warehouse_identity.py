@@ -7,9 +7,9 @@ import shutil
 
 import duckdb
 import pytest
+from hubgenome.app.data import warehouse_file
+from hubgenome.app.tree import family_tree_dot
 
-from app.data import warehouse_file
-from app.tree import family_tree_dot
 from tests.app.conftest import PAGES, metrics, run_page
 
 
@@ -39,7 +39,7 @@ def test_newly_published_warehouse_shows_up_without_restart(demo_app, tmp_path, 
     first = warehouse_file(target)
     assert metrics(run_page("overview", tmp_path, monkeypatch))["Models"] == f"{demo_app.manifest.model_count:,}"
 
-    # publish a new build the way flows.build does: write beside, then os.replace
+    # publish a new build the way hubgenome.flows.build does: write beside, then os.replace
     building = tmp_path / "warehouse.duckdb.building-test"
     shutil.copy(demo_app.warehouse, building)
     with duckdb.connect(str(building)) as con:

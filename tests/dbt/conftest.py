@@ -9,9 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from flows import landing
-from flows.build import BuildResult, build_warehouse
+from hubgenome.flows import landing
+from hubgenome.flows.build import BuildResult, build_warehouse
 
 
 def model(model_id: str, *, tags: Iterable[str] = (), **fields: object) -> dict:
@@ -44,7 +43,7 @@ def land_crawl(
     cards: dict[str, str] | None = None,
     started_at: dt.datetime | None = None,
 ) -> str:
-    """Land one succeeded crawl of ``models`` (and their cards) through flows.landing."""
+    """Land one succeeded crawl of ``models`` (and their cards) through hubgenome.flows.landing."""
     con = landing.connect(raw_db)
     try:
         run = landing.start_run(con, mode=mode, endpoint="http://hub.test", sort_by=None, expand=[], first_url="u")

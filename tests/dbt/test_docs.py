@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flows.build import DBT_PROJECT_DIR, run_dbt
+from hubgenome.flows.build import run_dbt
+
+from hubgenome.core.paths import dbt_project_dir
 from tests.dbt.conftest import query
 
 
@@ -41,4 +43,4 @@ def test_docs_generate(tiny_warehouse: Path, tmp_path: Path) -> None:
     run_dbt(["docs", "generate"], raw_db=tiny_warehouse, build_db=copy, dbt_dir=tmp_path)
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     assert any(key.endswith("dim_models") for key in catalog["nodes"])
-    assert (DBT_PROJECT_DIR / "dbt_project.yml").exists()
+    assert (dbt_project_dir() / "dbt_project.yml").exists()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hubgenome.flows import landing
+from hubgenome.flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, dbt_threads
 
-from flows import landing
-from flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, dbt_threads
-from flows.errors import HubgenomeError
+from hubgenome.core.errors import HubgenomeError
 from tests.dbt.conftest import build, land_crawl, model, tiny_models
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flows.build import run_dbt
+from hubgenome.flows.build import run_dbt
 
 
 def _unit_test_ids(manifest: Path) -> set[str]:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import orjson
+from hubgenome.flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, CrawlSummary, run_crawl
+from hubgenome.flows.hub_client import HubClient, ListingPage
 
-from flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, CrawlSummary, run_crawl
-from flows.errors import HubCrawlError
-from flows.hub_client import HubClient, ListingPage
+from hubgenome.core.errors import HubCrawlError
 
 
 def write_jsonl_gz(path: Path, rows: Iterable[dict]) -> None:

@@ -1,7 +1,7 @@
 """One pipeline night in a process of its own, on the simulated night clock, so a test can SIGKILL it.
 
 ``python -m tests.flows.pipeline_night --night N --endpoint URL --data-dir DIR`` runs
-:func:`flows.pipeline.run_pipeline` as night ``N`` of :class:`tests.night_clock.NightClock` (the same
+:func:`hubgenome.flows.pipeline.run_pipeline` as night ``N`` of :class:`tests.night_clock.NightClock` (the same
 dates the test process gives the nights it runs itself), with the id sweep every night and no
 analytics, and prints ``started`` once the Prefect API answers.
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from flows import landing
-from flows.pipeline import run_pipeline
+from hubgenome.flows import landing
+from hubgenome.flows.pipeline import run_pipeline
+
 from tests.flows.crawl_helpers import fast_client
 from tests.night_clock import NightClock
 

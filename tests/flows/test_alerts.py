@@ -7,8 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from flows.alerts import alert_failure, post_alert
+from hubgenome.flows.alerts import alert_failure, post_alert
 
 
 @pytest.fixture

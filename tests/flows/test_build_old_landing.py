@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hubgenome.flows import landing
+from hubgenome.flows.build import build_warehouse
 
-from flows import landing
-from flows.build import build_warehouse
-from flows.errors import LandingLockedError
+from hubgenome.core.errors import LandingLockedError
 from tests.dbt.conftest import land_crawl, tiny_models
 
 #: The landing tables added with the nightly operations (a landing created earlier lacks them).

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from hubgenome.local_hub.server import LocalHub
 
-from flows.hub_server import LocalHub
 from tests.flows.crawl_helpers import tiny_model, write_jsonl_gz
 
 
@@ -16,7 +16,7 @@ def _hubgenome(*args: str, env_extra: dict[str, str] | None = None, timeout: flo
 
     env = dict(os.environ, CI="true", **(env_extra or {}))
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=timeout, env=env
+        [sys.executable, "-m", "hubgenome.cli", *args], capture_output=True, text=True, timeout=timeout, env=env
     )
 
 
@@ -50,9 +50,8 @@ def test_build_without_a_landing_says_what_to_do(tmp_path):
 def test_audit_exits_non_zero_when_a_public_model_is_missing(tmp_path):
     import datetime as dt
 
+    from hubgenome.local_hub.server import HubEvent
     from prefect.settings import PREFECT_API_URL
-
-    from flows.hub_server import HubEvent
 
     models = [tiny_model(f"org/m{i}", created=f"2024-01-0{i + 1}T00:00:00Z") for i in range(3)]
     write_jsonl_gz(tmp_path / "corpus" / "models-00.jsonl.gz", models)

@@ -6,9 +6,9 @@ import collections
 from pathlib import Path
 
 import pytest
+from hubgenome.local_hub.server import LocalHub
 
-from flows.errors import ConfigurationError, MalformedResponseError
-from flows.hub_server import LocalHub
+from hubgenome.core.errors import ConfigurationError, MalformedResponseError
 from tests.flows.crawl_helpers import (
     corpus_cards,
     corpus_models,

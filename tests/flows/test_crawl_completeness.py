@@ -14,13 +14,13 @@ from pathlib import Path
 import duckdb
 import httpx2
 import pytest
+from hubgenome.flows import landing
+from hubgenome.flows.crawl import run_crawl
+from hubgenome.flows.hub_client import HubClient, _bucket_for
+from hubgenome.flows.pipeline import run_pipeline
+from hubgenome.local_hub.server import HubEvent, LocalHub
 
-from flows import landing
-from flows.crawl import run_crawl
-from flows.errors import HubCrawlError
-from flows.hub_client import HubClient, _bucket_for
-from flows.hub_server import HubEvent, LocalHub
-from flows.pipeline import run_pipeline
+from hubgenome.core.errors import HubCrawlError
 from tests.flows.crawl_helpers import (
     DiesAfterPages,
     crawl,

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hubgenome.local_hub.server import LocalHub
 
-from flows.hub_server import LocalHub
 from tests.flows.crawl_helpers import crawl, crawl_runs, landed_model_ids, slice_corpus
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -34,7 +34,7 @@ def _cli_env(data_dir: Path) -> dict[str, str]:
 
 def _start_crawl(endpoint: str, data_dir: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "crawl", "--endpoint", endpoint, "--no-cards"],
+        [sys.executable, "-m", "hubgenome.cli", "crawl", "--endpoint", endpoint, "--no-cards"],
         env=_cli_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

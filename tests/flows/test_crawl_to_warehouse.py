@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hubgenome.flows.build import build_warehouse
+from hubgenome.local_hub.demo import generate_corpus
+from hubgenome.local_hub.server import LocalHub
 
-from flows.build import build_warehouse
-from flows.demo import generate_corpus
-from flows.hub_server import LocalHub
 from tests.flows.crawl_helpers import crawl, read_jsonl_gz
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -18,15 +18,15 @@ from pathlib import Path
 import duckdb
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
+from hubgenome.analytics import similarity
+from hubgenome.analytics.run import SCHEMA
+from hubgenome.flows.analytics_stage import run_analytics_on
+from hubgenome.flows.crawl import run_crawl
+from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.scale_out import fetch_card_batch
+from hubgenome.local_hub.server import LocalHub
 
-from analytics import similarity
-from analytics.flow import run_analytics_on
-from analytics.run import SCHEMA
-from flows.crawl import run_crawl
-from flows.hub_client import HubClient
-from flows.hub_server import LocalHub
-from flows.scale_out import fetch_card_batch
-from flows.settings import resolve_dask_address
+from hubgenome.core.settings import resolve_dask_address
 from tests.conftest import corpus_path
 from tests.flows.crawl_helpers import crawl, fast_client
 
@@ -126,8 +126,8 @@ def test_cards_fetched_on_dask_are_the_cards_fetched_locally(trees_corpus, tmp_p
 @pytest.fixture(scope="module")
 def trees_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """trees-2025-04 imported and built once (dbt only); each test copies the file before analysing it."""
-    from flows.build import build_warehouse
-    from flows.corpus_import import import_corpus
+    from hubgenome.flows.build import build_warehouse
+    from hubgenome.flows.corpus_import import import_corpus
 
     data_dir = tmp_path_factory.mktemp("trees-dask")
     raw_db = data_dir / "raw.duckdb"
@@ -183,7 +183,7 @@ def test_the_crawl_command_with_dask_lands_the_cards_fetched_on_the_cluster(tree
         with get_task_stream(client) as stream:
             result = subprocess.run(
                 [
-                    sys.executable, "-m", "flows.cli", "--data-dir", str(tmp_path / "cli"), "crawl",
+                    sys.executable, "-m", "hubgenome.cli", "--data-dir", str(tmp_path / "cli"), "crawl",
                     "--endpoint", hub.url, "--limit", "300", "--dask", cluster.scheduler_address,
                 ],
                 capture_output=True, text=True, timeout=600, env=dict(os.environ, CI="true"),

@@ -16,9 +16,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 import yaml
-
-from flows.demo import _text, calibrate
-from flows.demo.synthetic import (
+from hubgenome.local_hub.demo import _text, calibrate
+from hubgenome.local_hub.demo.synthetic import (
     RELATIONS,
     DemoManifest,
     evolve_corpus,

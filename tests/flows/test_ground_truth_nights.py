@@ -40,13 +40,13 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
+from hubgenome.flows import landing
+from hubgenome.flows.audit import run_audit
+from hubgenome.flows.hub_client import HubClient, ListingPage
+from hubgenome.flows.pipeline import PipelineFailedError, PipelineSummary, run_pipeline
+from hubgenome.local_hub.server import HubEvent, LocalHub, generate_events
 
-from flows import landing
-from flows.audit import run_audit
-from flows.errors import HubCrawlError
-from flows.hub_client import HubClient, ListingPage
-from flows.hub_server import HubEvent, LocalHub, generate_events
-from flows.pipeline import PipelineFailedError, PipelineSummary, run_pipeline
+from hubgenome.core.errors import HubCrawlError
 from tests.conftest import REPO_ROOT
 from tests.flows.crawl_helpers import write_jsonl_gz
 from tests.night_clock import NightClock

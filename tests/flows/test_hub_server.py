@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
+from hubgenome.local_hub.server import DEFAULT_LISTING_FIELDS, UNLIMITED_QUOTA, FaultSpec, LocalHub, load_corpus
 from huggingface_hub import HfApi
 from huggingface_hub.errors import (
     BadRequestError,
@@ -26,8 +27,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import hf_raise_for_status, parse_ratelimit_headers
 
-from flows.errors import ConfigurationError, CorpusFormatError
-from flows.hub_server import DEFAULT_LISTING_FIELDS, UNLIMITED_QUOTA, FaultSpec, LocalHub, load_corpus
+from hubgenome.core.errors import ConfigurationError, CorpusFormatError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SORT_KEYS = ("createdAt", "lastModified", "downloads", "likes", "trendingScore", "id", "_id")
@@ -644,7 +644,7 @@ def test_stats_count_requests_by_bucket_and_reset(hub: LocalHub) -> None:
 
 
 def test_runs_as_a_process_and_prints_its_url(tiny_corpus: Path, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "flows.hub_server", "--corpus", str(tiny_corpus), "--port", "0"]
+    command = [sys.executable, "-m", "hubgenome.local_hub.server", "--corpus", str(tiny_corpus), "--port", "0"]
     server = subprocess.Popen(
         [*command, "--api-quota", "50", "--faults", "seed=1"],
         cwd=REPO_ROOT,
@@ -661,7 +661,7 @@ def test_runs_as_a_process_and_prints_its_url(tiny_corpus: Path, tmp_path: Path)
     assert url.startswith("http://127.0.0.1:")
     assert answer.status_code == 200 and parse_ratelimit_headers(answer.headers).limit == 50
     bad = subprocess.run(
-        [sys.executable, "-m", "flows.hub_server", "--corpus", str(tmp_path / "nowhere")],
+        [sys.executable, "-m", "hubgenome.local_hub.server", "--corpus", str(tmp_path / "nowhere")],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

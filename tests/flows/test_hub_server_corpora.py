@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
+from hubgenome.local_hub.server import LocalHub
 from huggingface_hub import HfApi
 from huggingface_hub.errors import GatedRepoError
 from huggingface_hub.utils import hf_raise_for_status
 
-from flows.hub_server import LocalHub
-from flows.settings import CRAWL_EXPAND
+from hubgenome.core.settings import CRAWL_EXPAND
 
 NUMERIC_SORTS = ("downloads", "likes", "trendingScore")
 DATE_SORTS = ("createdAt", "lastModified")

@@ -18,13 +18,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from huggingface_hub import HfApi
-
-from flows import snapshot_import
-from flows.build import build_warehouse
-from flows.errors import HubCrawlError, HubRequestError, SnapshotFormatError
-from flows.hub_server import LocalHub
-from flows.snapshot_import import (
+from hubgenome.flows import snapshot_import
+from hubgenome.flows.build import build_warehouse
+from hubgenome.flows.snapshot_import import (
     SNAPSHOT_MODE,
     SNAPSHOT_REPO,
     card_data,
@@ -33,6 +29,10 @@ from flows.snapshot_import import (
     local_source,
     parse_tags,
 )
+from hubgenome.local_hub.server import LocalHub
+from huggingface_hub import HfApi
+
+from hubgenome.core.errors import HubCrawlError, HubRequestError, SnapshotFormatError
 from tests.flows.crawl_helpers import tiny_model, write_jsonl_gz
 from tests.flows.test_cli import _hubgenome
 

@@ -16,11 +16,7 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
-from huggingface_hub import HfApi, hf_hub_download
-from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
-
-from flows.errors import ConfigurationError
-from flows.hub_server import (
+from hubgenome.local_hub.server import (
     DEFAULT_RATES,
     EVENT_KINDS,
     HubClock,
@@ -34,7 +30,11 @@ from flows.hub_server import (
     read_events,
     write_events,
 )
-from flows.hub_server._corpus import ListingQuery
+from hubgenome.local_hub.server._corpus import ListingQuery
+from huggingface_hub import HfApi, hf_hub_download
+from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+from hubgenome.core.errors import ConfigurationError
 from tests.flows.test_hub_server import ALL_MODELS, CARD_TEXT, TINY_MODELS, make_model, raised_by, walk, write_corpus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -165,7 +165,7 @@ def test_a_committed_model_moves_to_the_front_of_a_lastmodified_walk(corpus: Pat
 
 
 def _brute_order(models: dict[str, dict], sort: str) -> list[str]:
-    from flows.hub_server._corpus import _number, _timestamp_ms
+    from hubgenome.local_hub.server._corpus import _number, _timestamp_ms
 
     def key(obj: dict) -> tuple:
         if sort == "_id":
@@ -468,12 +468,16 @@ def test_events_can_be_scheduled_over_http(corpus: Path) -> None:
 def test_serve_hub_command_runs_a_living_hub(corpus: Path, tmp_path: Path) -> None:
     env = dict(os.environ, CI="true", COLUMNS="200", TERM="dumb")
     help_text = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "serve-hub", "--help"], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "hubgenome.cli", "serve-hub", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     ).stdout
     for option in ("--events", "--event-rate", "--seed", "--clock-start", "--clock-speed", "--seconds-per-request"):
         assert option in help_text
     assert "--heavy-page-budget" in help_text and "--token" in help_text
-    command = [sys.executable, "-m", "flows.cli", "--data-dir", str(tmp_path / "data"), "serve-hub"]
+    command = [sys.executable, "-m", "hubgenome.cli", "--data-dir", str(tmp_path / "data"), "serve-hub"]
     command += ["--corpus", str(corpus), "--port", "0", "--event-rate", "default,create=1,commit=1", "--seed", "7"]
     command += ["--clock-start", "2025-01-01T00:00:00Z", "--seconds-per-request", "3600", "--token", "hf_a=acme"]
     command += ["--heavy-page-budget", "100000"]
@@ -519,7 +523,7 @@ def test_a_real_corpus_lives_through_a_crawl_without_losing_anybody(trees_corpus
 
 @pytest.mark.slow
 def test_default_rates_are_the_calibration_of_the_real_corpora(hub_corpus: Path, trees_corpus: Path) -> None:
-    from flows.hub_server._calibrate import calibrate
+    from hubgenome.local_hub.server._calibrate import calibrate
 
     measured = calibrate(hub_corpus.parent)["rates"]
     for kind, rate in DEFAULT_RATES.items():

@@ -15,12 +15,12 @@ from typing import ClassVar
 
 import duckdb
 import pytest
+from hubgenome.flows.pipeline import LOCK_FILE_NAME, PipelineFailedError, PipelineLock, run_pipeline
+from hubgenome.local_hub.demo import generate_corpus
+from hubgenome.local_hub.server import LocalHub
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.demo import generate_corpus
-from flows.hub_server import LocalHub
-from flows.pipeline import LOCK_FILE_NAME, PipelineFailedError, PipelineLock, run_pipeline
+from hubgenome.cli import app
 from tests.flows.crawl_helpers import crawl_runs, fast_client
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -142,7 +142,7 @@ def test_a_lock_held_by_another_process_is_respected_and_taken_over_once_it_died
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from flows.pipeline import PipelineLock; "
+            "import sys, time; from pathlib import Path; from hubgenome.flows.pipeline import PipelineLock; "
             f"lock = PipelineLock(Path({str(tmp_path / LOCK_FILE_NAME)!r})); assert lock.acquire(); "
             "print('locked', flush=True); time.sleep(60)",
         ],

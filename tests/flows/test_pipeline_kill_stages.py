@@ -39,11 +39,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hubgenome.flows.pipeline import run_pipeline
+from hubgenome.local_hub.demo import generate_corpus
+from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
+from hubgenome.local_hub.server import LocalHub
 
-from flows.demo import generate_corpus
-from flows.demo.synthetic import EvolutionManifest, evolve_corpus
-from flows.hub_server import LocalHub
-from flows.pipeline import run_pipeline
 from tests.flows.crawl_helpers import fast_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -222,7 +222,7 @@ def _pipeline_command(endpoint: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "flows.cli",
+        "hubgenome.cli",
         "pipeline",
         "--endpoint",
         endpoint,

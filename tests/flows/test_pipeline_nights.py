@@ -6,7 +6,7 @@ published warehouse must show exactly those changes: new versions in ``fct_model
 deleted models dated in ``dim_model_lifecycle`` (and still in ``dim_models``: history is never
 deleted), and one more point in every model's counter time series.
 
-Nights are a day apart on a simulated clock (``flows.landing.utcnow``), as they would be under cron.
+Nights are a day apart on a simulated clock (``hubgenome.flows.landing.utcnow``), as they would be under cron.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hubgenome.flows import landing
+from hubgenome.flows.pipeline import PipelineSummary, run_pipeline
+from hubgenome.local_hub.demo import generate_corpus
+from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
+from hubgenome.local_hub.server import LocalHub
 
-from flows import landing
-from flows.demo import generate_corpus
-from flows.demo.synthetic import EvolutionManifest, evolve_corpus
-from flows.hub_server import LocalHub
-from flows.pipeline import PipelineSummary, run_pipeline
 from tests.flows.crawl_helpers import corpus_models, fast_client
 from tests.night_clock import NightClock
 

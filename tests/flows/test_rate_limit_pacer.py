@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from flows.hub_client import RateLimitPacer
+from hubgenome.flows.hub_client import RateLimitPacer
 
 
 def _headers(remaining: int, reset: int, quota: int = 10, window: int = 2) -> dict[str, str]:

@@ -13,9 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from flows.demo import generate_corpus
-from flows.hub_server import LocalHub
+from hubgenome.local_hub.demo import generate_corpus
+from hubgenome.local_hub.server import LocalHub
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +45,7 @@ def test_schedule_serves_the_pipeline_on_a_local_server_and_triggers_it(tmp_path
     env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1", PYTHONUNBUFFERED="1")
     with LocalHub(corpus) as hub, log.open("wb") as out:
         command = [
-            sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "schedule",
+            sys.executable, "-m", "hubgenome.cli", "--data-dir", str(data_dir), "schedule",
             "--interval", "5", "--endpoint", hub.url, "--id-sweep", "never",
         ]  # fmt: skip
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hubgenome.flows import landing
+from hubgenome.flows.sweeps import run_sweep
+from hubgenome.local_hub.demo import generate_corpus
+from hubgenome.local_hub.demo.synthetic import evolve_corpus
+from hubgenome.local_hub.server import LocalHub
 
-from flows import landing
-from flows.demo import generate_corpus
-from flows.demo.synthetic import evolve_corpus
-from flows.errors import HubCrawlError
-from flows.hub_server import LocalHub
-from flows.sweeps import run_sweep
+from hubgenome.core.errors import HubCrawlError
 from tests.flows.crawl_helpers import DiesAfterPages, corpus_models, crawl_runs, fast_client
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

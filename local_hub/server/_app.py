@@ -29,15 +29,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from flows.errors import CorpusFormatError, HubgenomeError
-from flows.hub_server._clock import HubClock, http_date, iso_z, parse_moment
-from flows.hub_server._corpus import (
+from hubgenome.local_hub.server._clock import HubClock, http_date, iso_z, parse_moment
+from hubgenome.local_hub.server._corpus import (
     DEFAULT_LISTING_FIELDS,
     EXPANDABLE_PROPERTIES,
     SORT_ALIASES,
@@ -46,11 +39,18 @@ from flows.hub_server._corpus import (
     ListingQuery,
     load_corpus,
 )
-from flows.hub_server._datasets import DATASET_RESOLVER_PATH, DatasetStore, dataset_api, dataset_resolve
-from flows.hub_server._events import EventQueue, HubEvent, generate_events, parse_rates, read_events
-from flows.hub_server._faults import FaultSpec
-from flows.hub_server._living import Found, LivingCorpus, commit_of, moment_from_ms
-from flows.hub_server._ratelimit import BUCKETS, RateLimiter
+from hubgenome.local_hub.server._datasets import DATASET_RESOLVER_PATH, DatasetStore, dataset_api, dataset_resolve
+from hubgenome.local_hub.server._events import EventQueue, HubEvent, generate_events, parse_rates, read_events
+from hubgenome.local_hub.server._faults import FaultSpec
+from hubgenome.local_hub.server._living import Found, LivingCorpus, commit_of, moment_from_ms
+from hubgenome.local_hub.server._ratelimit import BUCKETS, RateLimiter
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hubgenome.core.errors import CorpusFormatError, HubgenomeError
 
 #: Largest page ``/api/models`` answers (the Hub's cap); also the default page size.
 MAX_PAGE_SIZE = 1000

@@ -8,7 +8,6 @@ corpus and Prefect's home.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -33,42 +32,6 @@ CRAWL_EXPAND: tuple[str, ...] = (
     "safetensors",
     "gguf",
 )
-
-
-@dataclass(frozen=True)
-class Paths:
-    """The files under one data directory."""
-
-    data_dir: Path
-
-    @property
-    def raw_db(self) -> Path:
-        return self.data_dir / "raw.duckdb"
-
-    @property
-    def warehouse_db(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
-
-    @property
-    def prefect_home(self) -> Path:
-        return self.data_dir / "prefect"
-
-    @property
-    def demo_dir(self) -> Path:
-        return self.data_dir / "demo"
-
-
-def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The data directory: the explicit argument, else ``HUBGENOME_DATA_DIR``, else ``./data``."""
-    chosen = data_dir or os.environ.get("HUBGENOME_DATA_DIR") or "data"
-    return Path(chosen).expanduser().resolve()
-
-
-def paths(data_dir: str | os.PathLike[str] | None = None) -> Paths:
-    """The :class:`Paths` of the chosen data directory (created if missing)."""
-    resolved = resolve_data_dir(data_dir)
-    resolved.mkdir(parents=True, exist_ok=True)
-    return Paths(resolved)
 
 
 def resolve_endpoint(endpoint: str | None = None) -> str:

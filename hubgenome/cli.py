@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.errors import HubgenomeError
-from flows.settings import configure_prefect, paths, resolve_data_dir
+from hubgenome.core.errors import HubgenomeError
+from hubgenome.core.paths import paths, resolve_data_dir
+from hubgenome.core.settings import configure_prefect
 
 app = typer.Typer(
     name="hubgenome",
@@ -100,7 +101,7 @@ def serve_hub(
         str | None,
         typer.Option(
             help="Seeded fault injection, e.g. 'status=0.1:503;slow=0.02:1.5;drop=0.01;truncate=0.02;seed=7' "
-            "(grammar: flows/hub_server/_faults.py)."
+            "(grammar: local_hub/server/_faults.py)."
         ),
     ] = None,
     gated_status: Annotated[int, typer.Option(help="401 or 403 for gated models' cards.")] = 401,
@@ -154,8 +155,8 @@ def serve_hub(
     """
     from datetime import datetime
 
-    from flows.errors import ConfigurationError
-    from flows.hub_server import serve
+    from hubgenome.core.errors import ConfigurationError
+    from hubgenome.local_hub.server import serve
 
     tokens: dict[str, str] = {}
     for pair in token or ():
@@ -213,8 +214,8 @@ def crawl(
     dask: DaskOption = None,
 ) -> None:
     """Crawl model metadata (and cards) into <data dir>/raw.duckdb; resumes an interrupted crawl."""
-    from flows.crawl import crawl_flow
-    from flows.scale_out import on_dask
+    from hubgenome.flows.crawl import crawl_flow
+    from hubgenome.flows.scale_out import on_dask
 
     summary = on_dask(crawl_flow, dask)(
         mode=mode,
@@ -255,7 +256,7 @@ def import_snapshot(
     reads --from; all rows land in one transaction (a bad file leaves the landing untouched). Then
     `hubgenome build` builds the paper's warehouse.
     """
-    from flows.snapshot_import import SNAPSHOT_REPO, import_snapshot_flow
+    from hubgenome.flows.snapshot_import import SNAPSHOT_REPO, import_snapshot_flow
 
     summary = import_snapshot_flow(
         source_path=str(source) if source else None,
@@ -284,8 +285,8 @@ def build(
     analytics succeeded; on any failure the previously published warehouse stays in place, and open
     readers are never disturbed.
     """
-    from flows.build import build_flow
-    from flows.scale_out import on_dask
+    from hubgenome.flows.build import build_flow
+    from hubgenome.flows.scale_out import on_dask
 
     result = on_dask(build_flow, dask)(
         data_dir=os.environ["HUBGENOME_DATA_DIR"], analytics=analytics, dask_address=dask
@@ -311,7 +312,7 @@ def report(
     """Write the self-contained HTML report and Markdown summary from the published warehouse."""
     import duckdb
 
-    from analytics.report import write_report
+    from hubgenome.analytics.report import write_report
 
     data_paths = paths()
     if not data_paths.warehouse_db.exists():
@@ -327,7 +328,7 @@ def dashboard(
     port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
 ) -> None:
     """Start the Streamlit dashboard on the published warehouse (http://127.0.0.1:PORT)."""
-    from app.launch import launch
+    from hubgenome.app.launch import launch
 
     launch(paths().data_dir, port=port)
 
@@ -345,13 +346,13 @@ def demo(
 
     All offline; everything lands under <data dir>/demo. The data is SYNTHETIC and labelled so.
     """
-    from flows.demo_run import run_demo
+    from hubgenome.demo import run_demo
 
     demo_dir = paths().demo_dir
     result = run_demo(demo_dir, n_models=models, seed=seed)
     _print_summary("demo (SYNTHETIC data: generated, not crawled from huggingface.co)", result)
     if serve_app:
-        from app.launch import launch
+        from hubgenome.app.launch import launch
 
         Console().print(f"Dashboard on the demo warehouse: http://127.0.0.1:{port}  (Ctrl-C to stop)")
         launch(demo_dir, port=port)
@@ -386,8 +387,8 @@ def pipeline(
     1 a stage failed (the reason is printed; the published warehouse still serves; the next run resumes).
     Alerts go to HUBGENOME_ALERT_WEBHOOK when set.
     """
-    from flows.pipeline import PipelineFailedError, pipeline_flow
-    from flows.scale_out import on_dask
+    from hubgenome.flows.pipeline import PipelineFailedError, pipeline_flow
+    from hubgenome.flows.scale_out import on_dask
 
     if id_sweep not in ("auto", "always", "never"):
         console.print(f"[bold red]error:[/] --id-sweep must be auto, always or never, not {id_sweep!r}")
@@ -443,8 +444,8 @@ def audit(
     Prints counts and a sample of ids for each. Exit codes: 0 nothing public missing (and no private
     model in the warehouse), 1 something is, 2 nothing to audit against.
     """
-    from flows.audit import run_audit
-    from flows.errors import ConfigurationError
+    from hubgenome.core.errors import ConfigurationError
+    from hubgenome.flows.audit import run_audit
 
     try:
         report = run_audit(endpoint=endpoint, data_dir=os.environ["HUBGENOME_DATA_DIR"], fresh=fresh)
@@ -499,7 +500,7 @@ def schedule(
     Starts a local Prefect server (SQLite under <data dir>/prefect, telemetry off) on a free port
     unless PREFECT_API_URL names a server, and stops it on exit.
     """
-    from flows.schedule import serve_pipeline
+    from hubgenome.flows.schedule import serve_pipeline
 
     serve_pipeline(
         data_dir=Path(os.environ["HUBGENOME_DATA_DIR"]),

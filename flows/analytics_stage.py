@@ -1,12 +1,12 @@
 """The analytics step of the build: a Prefect task and the ``before_publish`` hook that runs it.
 
-``flows.build.build_warehouse`` calls its ``before_publish`` hook with the freshly built file after
+``hubgenome.flows.build.build_warehouse`` calls its ``before_publish`` hook with the freshly built file after
 every dbt test passed and before the atomic publish; :func:`analytics_before_publish` opens that
-file, runs :func:`analytics.run.run_analytics` and closes it, so a published warehouse always
+file, runs :func:`hubgenome.analytics.run.run_analytics` and closes it, so a published warehouse always
 carries analytics computed from its own marts. If the analytics fail, nothing is published.
 
-    from flows.build import build_warehouse
-    from analytics.flow import analytics_before_publish
+    from hubgenome.flows.build import build_warehouse
+    from hubgenome.flows.analytics_stage import analytics_before_publish
     build_warehouse(data_dir, before_publish=analytics_before_publish)
 
 With a Dask scheduler named (``dask_address``; the CLI's ``--dask`` / ``HUBGENOME_DASK_ADDRESS``),
@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+from hubgenome.analytics import similarity
+from hubgenome.analytics.run import DEFAULT_SEED, AnalyticsResult, run_analytics
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from analytics import similarity
-from analytics.run import DEFAULT_SEED, AnalyticsResult, run_analytics
-
 if TYPE_CHECKING:
-    from flows.build import BuildResult
+    from hubgenome.flows.build import BuildResult
 
 
 @task(name="score-similarity-partition", retries=1, cache_policy=NO_CACHE)
@@ -41,12 +40,12 @@ def score_similarity_partition_task(job: similarity.ScoringJob) -> list[tuple]:
 
 @contextmanager
 def dask_partition_scorer(address: str) -> Iterator[similarity.PartitionScorer]:
-    """A ``score_partitions`` for :func:`analytics.run.run_analytics` running on the Dask cluster at ``address``.
+    """A ``score_partitions`` for :func:`hubgenome.analytics.run.run_analytics` on the Dask cluster at ``address``.
 
     One connection for the block; each call submits one task per job and returns the results in
     job order.
     """
-    from flows.scale_out import dask_task_runner, map_tasks
+    from hubgenome.flows.scale_out import dask_task_runner, map_tasks
 
     with dask_task_runner(address) as runner:
 
@@ -106,6 +105,6 @@ def build_and_analyse(
     --------
     >>> build_and_analyse(Path("data"))  # doctest: +SKIP
     """
-    from flows.build import build_warehouse
+    from hubgenome.flows.build import build_warehouse
 
     return build_warehouse(data_dir, raw_db=raw_db, warehouse=warehouse, before_publish=analytics_before_publish)

@@ -19,7 +19,7 @@ A rate is a *fraction of the current corpus size per simulated day*: ``create=0.
     default,counters=0,commit=0.05
 
 :data:`DEFAULT_RATES` are calibrated from the real corpora by ``_calibrate.py`` (run
-``python -m flows.hub_server._calibrate``); ``docs/living_hub.md`` gives the figures and how they
+``python -m hubgenome.local_hub.server._calibrate``); ``docs/living_hub.md`` gives the figures and how they
 were obtained. In short: ``create`` (0.0025) from ``hub-2024-07``'s createdAt in the 28 days
 before its snapshot; ``commit`` (0.0008) from the share of models created before the last 30
 days whose lastModified falls in them (``hub-2024-07``'s details; ``trees-2025-04`` gives
@@ -42,13 +42,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from hubgenome.local_hub.server._clock import iso_z, parse_moment
 
-from flows.errors import ConfigurationError
-from flows.hub_server._clock import iso_z, parse_moment
+from hubgenome.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from flows.hub_server._corpus import Corpus
-    from flows.hub_server._living import LivingCorpus
+    from hubgenome.local_hub.server._corpus import Corpus
+    from hubgenome.local_hub.server._living import LivingCorpus
 
 #: Every kind of event, in the order rate specs print them.
 EVENT_KINDS: tuple[str, ...] = (
@@ -202,7 +202,7 @@ def read_events(path: str | Path) -> list[HubEvent]:
 
     Raises
     ------
-    flows.errors.ConfigurationError
+    hubgenome.core.errors.ConfigurationError
         Naming the line that is not a valid event.
     """
     events = []

@@ -7,7 +7,7 @@ holds the 760,000-model ``hub-2024-07`` corpus and pages through it at full spee
 
 Examples
 --------
->>> from flows.hub_server import LocalHub                                   # doctest: +SKIP
+>>> from hubgenome.local_hub.server import LocalHub                                   # doctest: +SKIP
 >>> with LocalHub("../shared/hubdata/trees-2025-04", api_quota=500) as hub:  # doctest: +SKIP
 ...     models = list(HfApi(endpoint=hub.url).list_models(sort="createdAt"))
 ...     hub.stats()["requests"]
@@ -40,17 +40,16 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
-
-from flows.hub_server._app import MAX_PAGE_SIZE, HubState, HubTruth, build_app
-from flows.hub_server._clock import HubClock
-from flows.hub_server._corpus import (
+from hubgenome.local_hub.server._app import MAX_PAGE_SIZE, HubState, HubTruth, build_app
+from hubgenome.local_hub.server._clock import HubClock
+from hubgenome.local_hub.server._corpus import (
     DEFAULT_LISTING_FIELDS,
     EXPANDABLE_PROPERTIES,
     Corpus,
     check_layout,
     load_corpus,
 )
-from flows.hub_server._events import (
+from hubgenome.local_hub.server._events import (
     DEFAULT_RATES,
     EVENT_KINDS,
     HubEvent,
@@ -60,9 +59,9 @@ from flows.hub_server._events import (
     read_events,
     write_events,
 )
-from flows.hub_server._faults import FaultDecision, FaultSpec
-from flows.hub_server._living import LivingCorpus
-from flows.hub_server._ratelimit import UNLIMITED_QUOTA
+from hubgenome.local_hub.server._faults import FaultDecision, FaultSpec
+from hubgenome.local_hub.server._living import LivingCorpus
+from hubgenome.local_hub.server._ratelimit import UNLIMITED_QUOTA
 
 __all__ = [
     "DEFAULT_LISTING_FIELDS",
@@ -163,7 +162,7 @@ class LocalHub:
     window_seconds
         Length of the fixed rate-limit window (the Hub uses 300 s; tests use ~1 s).
     faults
-        A :class:`FaultSpec` or spec string (see ``flows/hub_server/_faults.py``), or None.
+        A :class:`FaultSpec` or spec string (see ``local_hub/server/_faults.py``), or None.
     gated_status
         401 (the Hub's answer without a token) or 403 for cards of gated models.
     serve_gated_cards
@@ -190,7 +189,7 @@ class LocalHub:
 
     Raises
     ------
-    flows.errors.CorpusFormatError
+    hubgenome.core.errors.CorpusFormatError
         At construction if the folder is not a corpus; at :meth:`start` if a line is malformed.
 
     Examples
@@ -312,7 +311,7 @@ class LocalHub:
     def stats(self) -> dict[str, Any]:
         """Counters: ``requests``, ``by_bucket``, ``throttled_429``, ``over_quota``, ``faults_injected``, ...
 
-        See :meth:`flows.hub_server._app.HubStats.snapshot` for every key.
+        See :meth:`hubgenome.local_hub.server._app.HubStats.snapshot` for every key.
         """
         return self._state.stats.snapshot()
 

@@ -2,7 +2,7 @@
 
 The demo must look like the Hub without shipping Hub data (the corpora are third-party research
 data we may not redistribute) and must be the same on every machine, including fresh ones that
-have no ``shared/hubdata``. So the generator reads only ``flows/demo/params.json``; this script is
+have no ``shared/hubdata``. So the generator reads only ``local_hub/demo/params.json``; this script is
 how that file is made and checked. It measures:
 
 - ``hub-2024-07`` (the whole public Hub listing, 760,000 models): license, task/library,
@@ -19,7 +19,7 @@ how that file is made and checked. It measures:
   figure: the auto-generated share of adapter, quantized and merge children.
 
 Every parameter's corpus is recorded in ``params["source"]["parameters"]``. Run it with
-``python -m flows.demo.calibrate [--hubdata PATH] [--out flows/demo/params.json]``.
+``python -m hubgenome.local_hub.demo.calibrate [--hubdata PATH] [--out local_hub/demo/params.json]``.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from typing import Any
 import duckdb
 import numpy as np
 import yaml
+from hubgenome.local_hub.demo._text import ISO_639_1
 
-from flows.demo._text import ISO_639_1
-from flows.errors import CorpusFormatError
+from hubgenome.core.errors import CorpusFormatError
 
 #: Where the real corpora live beside a checkout (``HUBGENOME_HUBDATA`` overrides, as in the tests).
 REPO_HUBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "hubdata"
@@ -851,7 +851,7 @@ def _source_block(params: dict[str, Any], hub: dict, trees: dict, cards: dict, t
         parameters[f"demo.{key}"] = "choice (see demo.why)"
     return {
         "calibrated_on": today.isoformat(),
-        "script": "python -m flows.demo.calibrate",
+        "script": "python -m hubgenome.local_hub.demo.calibrate",
         "corpora": {
             HUB: {
                 "models": hub["models"],
@@ -908,7 +908,9 @@ def write_params(params: dict[str, Any], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: calibrate and write ``params.json``."""
-    parser = argparse.ArgumentParser(prog="python -m flows.demo.calibrate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m hubgenome.local_hub.demo.calibrate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--hubdata",
         type=Path,

@@ -6,7 +6,7 @@ broken references) but whose every edge is known in advance. :func:`generate_cor
 Hub in the corpus layout of ``shared/hubdata/README.md`` (so the local Hub server serves it like
 any real corpus) plus a ``manifest.json`` with the ground truth; :func:`evolve_corpus` turns it
 into "the next night" for incremental-crawl tests. Distributions come from ``params.json`` (see
-:mod:`flows.demo.calibrate`); the structural rules the corpora cannot give are spelled out below.
+:mod:`hubgenome.local_hub.demo.calibrate`); the structural rules the corpora cannot give are spelled out below.
 
 Rules the warehouse and crawler authors can rely on
 ----------------------------------------------------
@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 import orjson
+from hubgenome.local_hub.demo import _text
 
-from flows.demo import _text
-from flows.errors import ConfigurationError, CorpusFormatError
+from hubgenome.core.errors import ConfigurationError, CorpusFormatError
 
 RELATIONS: tuple[str, ...] = ("finetune", "adapter", "quantized", "merge")
 MODELS_PER_FILE = 100_000
@@ -138,7 +138,9 @@ class DemoManifest:
         """Load the ``manifest.json`` of a generated corpus."""
         path = Path(corpus_dir) / MANIFEST_FILE
         if not path.is_file():
-            msg = f"{path} is missing; generate the corpus with flows.demo.synthetic.generate_corpus first"
+            msg = (
+                f"{path} is missing; generate the corpus with hubgenome.local_hub.demo.synthetic.generate_corpus first"
+            )
             raise CorpusFormatError(msg)
         return cls(corpus_dir=Path(corpus_dir), **json.loads(path.read_text(encoding="utf-8")))
 
@@ -173,21 +175,23 @@ class EvolutionManifest:
 
 
 def load_params(path: Path | None = None) -> dict[str, Any]:
-    """The generator's parameters: ``path``, or the committed ``flows/demo/params.json``.
+    """The generator's parameters: ``path``, or the committed ``local_hub/demo/params.json``.
 
     Raises
     ------
     ConfigurationError
-        If the file lacks a parameter group (regenerate it with ``python -m flows.demo.calibrate``).
+        If the file lacks a parameter group (regenerate it with ``python -m hubgenome.local_hub.demo.calibrate``).
     """
     if path is None:
-        text = resources.files("flows.demo").joinpath("params.json").read_text(encoding="utf-8")
+        text = resources.files("hubgenome.local_hub.demo").joinpath("params.json").read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
     params = json.loads(text)
     missing = [group for group in _REQUIRED_GROUPS if group not in params]
     if missing:
-        msg = f"demo params lack {', '.join(missing)}; regenerate them with python -m flows.demo.calibrate"
+        msg = (
+            f"demo params lack {', '.join(missing)}; regenerate them with python -m hubgenome.local_hub.demo.calibrate"
+        )
         raise ConfigurationError(msg)
     return params
 
@@ -1119,7 +1123,7 @@ def generate_corpus(
     seed
         Seed of every random choice.
     params
-        Generator parameters; default: the committed ``flows/demo/params.json``.
+        Generator parameters; default: the committed ``local_hub/demo/params.json``.
 
     Examples
     --------

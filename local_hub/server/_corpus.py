@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from flows.errors import CorpusFormatError
+from hubgenome.core.errors import CorpusFormatError
 
 #: Properties ``expand`` accepts on ``/api/models`` (the Hub's list; anything else is a 400).
 EXPANDABLE_PROPERTIES: frozenset[str] = frozenset(
@@ -519,7 +519,7 @@ def corpus_files(path: Path, kind: str) -> list[Path]:
 
 
 def check_layout(path: str | Path) -> Path:
-    """The corpus folder as a Path, or :class:`~flows.errors.CorpusFormatError` if it is not one."""
+    """The corpus folder as a Path, or :class:`~hubgenome.core.errors.CorpusFormatError` if it is not one."""
     folder = Path(path).expanduser()
     if not folder.is_dir():
         msg = f"corpus folder {folder} does not exist; {_LAYOUT}"
@@ -540,7 +540,7 @@ def load_corpus(path: str | Path) -> Corpus:
 
     Raises
     ------
-    flows.errors.CorpusFormatError
+    hubgenome.core.errors.CorpusFormatError
         If the folder is missing, has no ``models-*.jsonl.gz``, or a line is not a JSON object
         with an ``id`` (or ``modelId``); the message names the file and line.
     """

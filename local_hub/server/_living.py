@@ -39,9 +39,8 @@ from typing import Any
 
 import numpy as np
 import orjson
-
-from flows.hub_server._clock import iso_z
-from flows.hub_server._corpus import (
+from hubgenome.local_hub.server._clock import iso_z
+from hubgenome.local_hub.server._corpus import (
     _DATE_KEYS,
     _MISSING,
     _NUMBER_KEYS,
@@ -54,7 +53,7 @@ from flows.hub_server._corpus import (
     decode_cursor,
     encode_cursor,
 )
-from flows.hub_server._events import HubEvent, derived_object_id, derived_sha
+from hubgenome.local_hub.server._events import HubEvent, derived_object_id, derived_sha
 
 #: Every key ``/api/models`` sorts on (the values of ``SORT_ALIASES``).
 SORT_KEYS: tuple[str, ...] = ("_id", "id", *_DATE_KEYS, *_NUMBER_KEYS)
@@ -479,7 +478,7 @@ class LivingCorpus:
 
         Raises
         ------
-        flows.hub_server._corpus.CursorError
+        hubgenome.local_hub.server._corpus.CursorError
             When the cursor was not issued by this server for this sort key.
         """
         base = self.base

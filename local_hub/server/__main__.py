@@ -1,4 +1,4 @@
-"""``python -m flows.hub_server``: run the local Hub as its own process (scripts, benchmarks).
+"""``python -m hubgenome.local_hub.server``: run the local Hub as its own process (scripts, benchmarks).
 
 Prints the URL alone on the first line of stdout once listening; everything else goes to stderr.
 Exit status 2 with a one-line reason on a bad corpus or option.
@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flows.errors import HubgenomeError
-from flows.hub_server import serve
+from hubgenome.local_hub.server import serve
+
+from hubgenome.core.errors import HubgenomeError
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m flows.hub_server",
+        prog="python -m hubgenome.local_hub.server",
         description="Serve a corpus folder (shared/hubdata layout) as a local Hugging Face Hub.",
     )
     parser.add_argument("--corpus", required=True, help="corpus folder with models-NN.jsonl.gz files")

@@ -1,6 +1,6 @@
 """Calibrate the living Hub's default event rates on the real corpora in ``shared/hubdata``.
 
-``python -m flows.hub_server._calibrate [HUBDATA]`` prints the measured figures and the rate spec
+``python -m hubgenome.local_hub.server._calibrate [HUBDATA]`` prints the measured figures and the rate spec
 they give; ``_events.DEFAULT_RATES`` holds the result (rounded), ``docs/living_hub.md`` the
 method. A snapshot only shows the public models alive on its day, so only three rates can be
 measured from one:
@@ -35,8 +35,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
-
-from flows.hub_server._clock import parse_moment
+from hubgenome.local_hub.server._clock import parse_moment
 
 #: Rates a snapshot cannot measure, with the reason for each value (fractions of the corpus per day).
 CHOSEN: dict[str, tuple[float, str]] = {

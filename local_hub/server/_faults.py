@@ -33,14 +33,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from flows.errors import ConfigurationError
+from hubgenome.core.errors import ConfigurationError
 
 #: The rate-limit buckets faults can be limited to with ``on=``.
 FAULT_BUCKETS: frozenset[str] = frozenset({"api", "resolvers"})
 
 _GRAMMAR_HINT = (
     "expected clauses like 'status=0.1:503,0.05:500;slow=0.02:1.5;drop=0.01;truncate=0.02;"
-    "first_page_429=1;seed=7;on=api,resolvers' (see flows/hub_server/_faults.py)"
+    "first_page_429=1;seed=7;on=api,resolvers' (see local_hub/server/_faults.py)"
 )
 
 
@@ -123,7 +123,7 @@ class FaultSpec:
 
         Raises
         ------
-        flows.errors.ConfigurationError
+        hubgenome.core.errors.ConfigurationError
             With the offending clause and the expected grammar.
         """
         if isinstance(spec, FaultSpec):

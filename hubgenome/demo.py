@@ -12,11 +12,11 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.report import write_report
-from flows.build import build_flow
-from flows.crawl import crawl_flow
-from flows.demo.synthetic import generate_corpus
-from flows.hub_server import LocalHub
+from hubgenome.analytics.report import write_report
+from hubgenome.flows.build import build_flow
+from hubgenome.flows.crawl import crawl_flow
+from hubgenome.local_hub.demo.synthetic import generate_corpus
+from hubgenome.local_hub.server import LocalHub
 
 
 def run_demo(demo_dir: Path, *, n_models: int = 3000, seed: int = 20250712) -> dict:
