@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --disable-progress-bar --nocolor dbt/models dbt/tests dbt/macros
+	$(BIN)/python scripts/check_layers.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
