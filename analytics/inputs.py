@@ -246,5 +246,5 @@ def load_cards(con: duckdb.DuckDBPyConnection, *, min_length: int = 512) -> pl.D
 
 def paper_figures() -> pl.DataFrame:
     """The paper's published figures (``anatomy-2025-07.csv``): metric, value, unit, scope, source."""
-    text = resources.files("analytics").joinpath(PAPER_FIGURES).read_text(encoding="utf-8")
+    text = resources.files("hubgenome.analytics").joinpath(PAPER_FIGURES).read_text(encoding="utf-8")
     return pl.read_csv(text.encode(), schema_overrides={"value": pl.Float64})
