@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean wheel wheel-check
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory wheel-check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,5 +34,14 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/crawl.py
 
+# The wheel users install: hubgenome and everything it runs (dbt project, reference data, pages).
+wheel: $(STAMP)
+	$(BIN)/python -m build --wheel --outdir dist .
+	rm -rf build
+
+# Build the wheel, install it into a fresh virtualenv, use it from an empty folder (see the script).
+wheel-check: $(STAMP)
+	PYTHON=$(PYTHON) scripts/check_wheel.sh
+
 clean:
-	rm -rf $(VENV) dbt/target dbt/logs
+	rm -rf $(VENV) dbt/target dbt/logs build dist
