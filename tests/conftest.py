@@ -1,4 +1,7 @@
-"""Fixtures shared by every test: an isolated data directory, no token, no network, the real corpora."""
+"""Fixtures shared by every test: an isolated data directory, no token, no network, the real corpora.
+
+Helpers live in ``tests/support/`` (one module per thing they help with); only fixtures live here.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-HUBDATA = Path(os.environ.get("HUBGENOME_HUBDATA", REPO_ROOT.parent / "shared" / "hubdata"))
+# The helpers' own asserts (e.g. a page ran without an exception) explain themselves as the tests' do.
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support.shared_data import corpus_path  # noqa: E402 (after the rewrite hook above)
 
 
 @pytest.fixture(autouse=True)
@@ -27,17 +32,6 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a closed port: nothing leaks to the Hub
     return data_dir
-
-
-def corpus_path(name: str) -> Path:
-    """The folder of a real corpus from shared/hubdata, or skip the test with a clear message."""
-    path = HUBDATA / name
-    if not path.is_dir():
-        pytest.skip(
-            f"real corpus {name!r} not found at {path}; put shared/hubdata beside the checkout "
-            "(or set HUBGENOME_HUBDATA) to run this test"
-        )
-    return path
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from hubgenome.analytics.report import write_report
 from hubgenome.analytics.run import SCHEMA, run_analytics
 from hubgenome.flows.analytics_stage import analytics_before_publish
 
-from tests.conftest import corpus_path
+from tests.support.shared_data import corpus_path
 
 # Tables that must have rows on any corpus with lineage (safety tables may be empty without evaluations).
 NON_EMPTY = (

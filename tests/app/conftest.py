@@ -1,4 +1,4 @@
-"""Fixtures for the dashboard tests: warehouses built once per session, and a page runner.
+"""Fixtures for the dashboard tests: warehouses built once per session (the page runner is tests.support.pages).
 
 * ``demo_app`` – the synthetic demo ecosystem (3,000 models, its ground-truth manifest), built with
   the analytics step, so every analytics-backed panel has data;
@@ -11,38 +11,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import corpus_path
-from tests.night_clock import NightClock
-
-PAGES_DIR = Path(__file__).resolve().parents[2] / "app" / "pages"
-PAGES = [
-    "overview",
-    "model_lookup",
-    "family_explorer",
-    "drift",
-    "similarity",
-    "licences",
-    "safety",
-    "sql_console",
-]
-
-
-@dataclass(frozen=True)
-class BuiltWarehouse:
-    data_dir: Path
-    manifest: object | None = None
-
-    @property
-    def warehouse(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
+from tests.support.corpus_files import corpus_models
+from tests.support.crawling import fast_client
+from tests.support.night_clock import NightClock
+from tests.support.shared_data import corpus_path
+from tests.support.warehouses import BuiltWarehouse, Nights, build_from_corpus
 
 
 @pytest.fixture(autouse=True)
@@ -58,27 +35,13 @@ def _restore_main_module():
     sys.modules["__main__"] = main
 
 
-def _build(data_dir: Path, corpus: Path, *, with_analytics: bool) -> None:
-    from hubgenome.flows.build import build_warehouse
-    from hubgenome.flows.corpus_import import import_corpus
-
-    raw = data_dir / "raw.duckdb"
-    import_corpus(corpus, raw)
-    hook = None
-    if with_analytics:
-        from hubgenome.flows.analytics_stage import analytics_before_publish
-
-        hook = analytics_before_publish
-    build_warehouse(data_dir, raw_db=raw, warehouse=data_dir / "warehouse.duckdb", before_publish=hook)
-
-
 @pytest.fixture(scope="session")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     from hubgenome.local_hub.demo import generate_corpus
 
     data_dir = tmp_path_factory.mktemp("app-demo")
     manifest = generate_corpus(data_dir / "corpus", n_models=3000, seed=20250712)
-    _build(data_dir, data_dir / "corpus", with_analytics=True)
+    build_from_corpus(data_dir, data_dir / "corpus", with_analytics=True)
     return BuiltWarehouse(data_dir, manifest)
 
 
@@ -86,24 +49,8 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
 def trees_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     corpus = corpus_path("trees-2025-04")
     data_dir = tmp_path_factory.mktemp("app-trees")
-    _build(data_dir, corpus, with_analytics=False)
+    build_from_corpus(data_dir, corpus, with_analytics=False)
     return BuiltWarehouse(data_dir)
-
-
-@dataclass(frozen=True)
-class Nights:
-    """A warehouse after several pipeline nights, and what the Hub said on each night."""
-
-    data_dir: Path
-    dates: list[dt.date]
-    summaries: list  # PipelineSummary per night, failed ones included
-    #: per night: model id -> (downloads, downloadsAllTime, likes) the Hub listed; empty when the Hub was down
-    counters: list[dict[str, tuple[int, int, int]]]
-    evolutions: list = field(default_factory=list)  # EvolutionManifest before nights 2 and 4
-
-    @property
-    def warehouse(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -113,8 +60,6 @@ def nights_app(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Nig
     from hubgenome.local_hub.demo import generate_corpus
     from hubgenome.local_hub.demo.synthetic import evolve_corpus
     from hubgenome.local_hub.server import LocalHub
-
-    from tests.flows.crawl_helpers import corpus_models, fast_client
 
     root = tmp_path_factory.mktemp("app-nights")
     corpus, data_dir = root / "corpus", root / "data"
@@ -159,36 +104,3 @@ def nights_app(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Nig
             night(endpoint, hub_up=True)
     assert [summary.state for summary in summaries] == ["succeeded", "succeeded", "failed", "succeeded"]
     return Nights(data_dir, dates, summaries, counters, evolutions)
-
-
-def run_page(
-    page: str,
-    data_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    query_params: dict[str, str] | None = None,
-    session_state: dict[str, object] | None = None,
-    timeout: float = 60,
-) -> AppTest:
-    """Run one page script with AppTest against the warehouse in ``data_dir``."""
-    monkeypatch.setenv("HUBGENOME_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(str(PAGES_DIR / f"{page}.py"), default_timeout=timeout)
-    for key, value in (query_params or {}).items():
-        at.query_params[key] = value
-    for key, value in (session_state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {metric.label: metric.value for metric in at.metric}
-
-
-def texts(at: AppTest) -> str:
-    """Everything written as markdown, captions, info/warning/error and code, joined (for substring checks)."""
-    parts = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success", "code", "header", "subheader", "title"):
-        parts.extend(str(element.value) for element in at.get(kind))
-    return "\n".join(parts)

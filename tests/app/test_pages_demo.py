@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.app.conftest import PAGES, metrics, run_page, texts
+from tests.support.pages import PAGES, metrics, run_page, texts
 
 
 def _query(demo_app, sql: str, params: list | None = None):

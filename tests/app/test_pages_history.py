@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.app.conftest import metrics, run_page, texts
+from tests.support.pages import metrics, run_page, texts
 
 HISTORY_TABLES = ("fct_pipeline_runs", "fct_model_daily_counters", "fct_family_daily", "dim_model_lifecycle")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import PAGES, metrics, run_page, texts
+from tests.support.pages import PAGES, metrics, run_page, texts
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -7,10 +7,10 @@ import shutil
 
 import duckdb
 import pytest
-from hubgenome.app.data import warehouse_file
 from hubgenome.app.tree import family_tree_dot
+from hubgenome.app.warehouse import warehouse_file
 
-from tests.app.conftest import PAGES, metrics, run_page
+from tests.support.pages import PAGES, metrics, run_page
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hubgenome.flows.corpus_import import import_corpus
 
-from tests.dbt.conftest import build, query
+from tests.support.warehouses import build, query
 
 
 def _lines(paths: list[Path]):

@@ -8,7 +8,7 @@ from pathlib import Path
 from hubgenome.flows.build import run_dbt
 
 from hubgenome.core.paths import dbt_project_dir
-from tests.dbt.conftest import query
+from tests.support.warehouses import query
 
 
 def test_every_model_and_column_is_described(tiny_warehouse: Path, tmp_path: Path) -> None:

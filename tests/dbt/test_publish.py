@@ -10,7 +10,8 @@ from hubgenome.flows import landing
 from hubgenome.flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, dbt_threads
 
 from hubgenome.core.errors import HubgenomeError
-from tests.dbt.conftest import build, land_crawl, model, tiny_models
+from tests.support.landings import land_crawl, model, tiny_models
+from tests.support.warehouses import build
 
 
 def test_failed_build_keeps_previous_warehouse(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.dbt.conftest import query
+from tests.support.warehouses import query
 
 
 def test_edges_relations_and_flags(tiny_warehouse: Path) -> None:

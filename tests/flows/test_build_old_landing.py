@@ -13,7 +13,7 @@ from hubgenome.flows import landing
 from hubgenome.flows.build import build_warehouse
 
 from hubgenome.core.errors import LandingLockedError
-from tests.dbt.conftest import land_crawl, tiny_models
+from tests.support.landings import land_crawl, tiny_models
 
 #: The landing tables added with the nightly operations (a landing created earlier lacks them).
 NIGHTLY_OPS_TABLES = ("raw_model_counters", "raw_id_sweeps", "pipeline_runs")

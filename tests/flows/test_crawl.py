@@ -9,17 +9,8 @@ import pytest
 from hubgenome.local_hub.server import LocalHub
 
 from hubgenome.core.errors import ConfigurationError, MalformedResponseError
-from tests.flows.crawl_helpers import (
-    corpus_cards,
-    corpus_models,
-    crawl,
-    crawl_runs,
-    landed_cards,
-    landed_model_ids,
-    slice_corpus,
-    tiny_model,
-    write_jsonl_gz,
-)
+from tests.support.corpus_files import corpus_cards, corpus_models, slice_corpus, tiny_model, write_jsonl_gz
+from tests.support.crawling import crawl, crawl_runs, landed_cards, landed_model_ids
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -21,16 +21,9 @@ from hubgenome.flows.pipeline import run_pipeline
 from hubgenome.local_hub.server import HubEvent, LocalHub
 
 from hubgenome.core.errors import HubCrawlError
-from tests.flows.crawl_helpers import (
-    DiesAfterPages,
-    crawl,
-    crawl_runs,
-    fast_client,
-    landed_cards,
-    tiny_model,
-    write_jsonl_gz,
-)
-from tests.night_clock import NightClock
+from tests.support.corpus_files import tiny_model, write_jsonl_gz
+from tests.support.crawling import DiesAfterPages, crawl, crawl_runs, fast_client, landed_cards
+from tests.support.night_clock import NightClock
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from hubgenome.local_hub.server import LocalHub
 
-from tests.flows.crawl_helpers import crawl, crawl_runs, landed_model_ids, slice_corpus
+from tests.support.corpus_files import slice_corpus
+from tests.support.crawling import crawl, crawl_runs, landed_model_ids
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -14,7 +14,8 @@ from hubgenome.flows.build import build_warehouse
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.server import LocalHub
 
-from tests.flows.crawl_helpers import crawl, read_jsonl_gz
+from tests.support.corpus_files import read_jsonl_gz
+from tests.support.crawling import crawl
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

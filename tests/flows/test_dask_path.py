@@ -27,8 +27,8 @@ from hubgenome.flows.scale_out import fetch_card_batch
 from hubgenome.local_hub.server import LocalHub
 
 from hubgenome.core.settings import resolve_dask_address
-from tests.conftest import corpus_path
-from tests.flows.crawl_helpers import crawl, fast_client
+from tests.support.crawling import crawl, fast_client
+from tests.support.shared_data import corpus_path
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

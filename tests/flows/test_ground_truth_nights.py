@@ -47,9 +47,9 @@ from hubgenome.flows.pipeline import PipelineFailedError, PipelineSummary, run_p
 from hubgenome.local_hub.server import HubEvent, LocalHub, generate_events
 
 from hubgenome.core.errors import HubCrawlError
-from tests.conftest import REPO_ROOT
-from tests.flows.crawl_helpers import write_jsonl_gz
-from tests.night_clock import NightClock
+from tests.support.corpus_files import write_jsonl_gz
+from tests.support.night_clock import NightClock
+from tests.support.shared_data import ROOT, corpus_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -74,8 +74,6 @@ EVENTS_INTO_THE_CRAWL = dt.timedelta(hours=1)
 @pytest.fixture(scope="module")
 def living_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """trees-2025-04 (models and cards) and the first 50,000 models of hub-2024-07 (listing objects only)."""
-    from tests.conftest import corpus_path
-
     trees, hub = corpus_path("trees-2025-04"), corpus_path("hub-2024-07")
     corpus = tmp_path_factory.mktemp("living") / "corpus"
     corpus.mkdir()
@@ -141,11 +139,11 @@ def _kill_mid_cards(hub: LocalHub, data_dir: Path, night: int) -> None:
     """Run the night in a child process and SIGKILL it while it downloads cards."""
     from prefect.settings import PREFECT_API_URL
 
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PREFECT_API_URL": PREFECT_API_URL.value() or ""}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_API_URL": PREFECT_API_URL.value() or ""}
     resolver_requests = hub.stats()["by_bucket"]["resolvers"]
-    command = [sys.executable, "-m", "tests.flows.pipeline_night", "--night", str(night)]
+    command = [sys.executable, "-m", "tests.support.pipeline_night", "--night", str(night)]
     command += ["--endpoint", hub.url, "--data-dir", str(data_dir)]
-    child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)
+    child = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 300
         while hub.stats()["by_bucket"]["resolvers"] < resolver_requests + 10:

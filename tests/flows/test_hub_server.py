@@ -28,78 +28,13 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import hf_raise_for_status, parse_ratelimit_headers
 
 from hubgenome.core.errors import ConfigurationError, CorpusFormatError
+from tests.support.corpus_files import write_corpus, write_jsonl_gz
+from tests.support.hub_server import ALL_MODELS, CARD_TEXT, TINY_MODELS, make_model, raised_by, walk
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SORT_KEYS = ("createdAt", "lastModified", "downloads", "likes", "trendingScore", "id", "_id")
 
-# --- corpora written in code -------------------------------------------------------------------
-
-
-def write_jsonl_gz(path: Path, rows: Iterable[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wb") as handle:
-        handle.writelines(orjson.dumps(row) + b"\n" for row in rows)
-
-
-def make_model(number: int, **overrides: object) -> dict:
-    """A listing object shaped like the Hub's, with values that tie and go missing on purpose."""
-    org = ("acme", "zeta", "Mixed-Case")[number % 3]
-    model = {
-        "_id": f"{0x650000000000000000000000 + number * 7919:024x}",
-        "id": f"{org}/model-{number:03d}",
-        "modelId": f"{org}/model-{number:03d}",
-        "author": org,
-        "sha": f"{number:040x}",
-        "createdAt": f"2024-0{1 + number % 9}-{10 + number % 17}T12:00:00.000Z",
-        "lastModified": f"2024-1{number % 3}-{10 + number % 13}T08:30:00.000Z",
-        "private": False,
-        "gated": False,
-        "disabled": False,
-        "downloads": (number * 37) % 11,  # ties
-        "likes": number % 4,
-        "trendingScore": number % 5 - 1,
-        "tags": ["transformers", f"license:{('mit', 'apache-2.0')[number % 2]}"]
-        + ([f"base_model:finetune:acme/model-{number - 1:03d}"] if number % 4 == 0 and number else []),
-        "pipeline_tag": "text-generation",
-        "library_name": "transformers",
-        "cardData": {"license": "mit"},
-        "siblings": [{"rfilename": "README.md"}],
-    }
-    if number % 7 == 3:  # some values missing: they sort last
-        del model["downloads"]
-        del model["lastModified"]
-        model["trendingScore"] = None
-    model.update(overrides)
-    return model
-
-
-def write_corpus(
-    folder: Path,
-    models: list[dict],
-    cards: dict[str, str] | None = None,
-    details: list[dict] | None = None,
-    files: int = 1,
-) -> Path:
-    for old in folder.glob("*.jsonl.gz"):
-        old.unlink()
-    for index in range(files):
-        write_jsonl_gz(folder / f"models-{index:02d}.jsonl.gz", models[index::files])
-    if cards is not None:
-        write_jsonl_gz(folder / "cards-00.jsonl.gz", ({"id": key, "readme": text} for key, text in cards.items()))
-    if details is not None:
-        write_jsonl_gz(folder / "details-00.jsonl.gz", details)
-    return folder
-
-
-TINY_MODELS = [make_model(number) for number in range(25)]
-EXTRA_MODELS = [
-    make_model(90, id="gpt2", modelId="gpt2"),  # legacy id without namespace
-    make_model(91, id="acme/gated-auto", gated="auto"),
-    make_model(92, id="acme/gated-manual", gated="manual"),
-    make_model(93, id="acme/disabled", disabled=True),
-]
-ALL_MODELS = TINY_MODELS + EXTRA_MODELS
-CARD_TEXT = "---\nlicense: mit\n---\n\n# Ünïcödé card ✓\r\nwith CRLF, tabs\tand a trailing newline\n"
+# --- the tiny corpus (written in code: tests.support.hub_server) ---------------------------------
 
 
 @pytest.fixture
@@ -117,22 +52,6 @@ def hub(tiny_corpus: Path) -> Iterable[LocalHub]:
         yield running
 
 
-def walk(url: str, params: list[tuple[str, str]] | dict | None = None) -> tuple[list[dict], list[httpx2.Response]]:
-    """Follow the Link headers from the first page; returns all objects and every response."""
-    objects: list[dict] = []
-    responses = []
-    with httpx2.Client(timeout=30) as client:
-        response = client.get(f"{url}/api/models", params=params)
-        while True:
-            assert response.status_code == 200, response.text
-            responses.append(response)
-            objects.extend(response.json())
-            next_url = response.links.get("next", {}).get("url")
-            if next_url is None:
-                return objects, responses
-            response = client.get(next_url)
-
-
 def expected_order(models: list[dict], key: str) -> list[str]:
     """Hub order: descending on (value, _id), models without the value last."""
     field = "id" if key == "id" else key
@@ -142,14 +61,6 @@ def expected_order(models: list[dict], key: str) -> list[str]:
         return (value is not None, value if value is not None else 0, model["_id"])
 
     return [model["id"] for model in sorted(models, key=sort_key, reverse=True)]
-
-
-def raised_by(response: httpx2.Response) -> type[Exception] | None:
-    try:
-        hf_raise_for_status(response)
-    except Exception as exc:
-        return type(exc)
-    return None
 
 
 # --- loading -------------------------------------------------------------------------------------

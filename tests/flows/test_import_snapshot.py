@@ -33,8 +33,8 @@ from hubgenome.local_hub.server import LocalHub
 from huggingface_hub import HfApi
 
 from hubgenome.core.errors import HubCrawlError, HubRequestError, SnapshotFormatError
-from tests.flows.crawl_helpers import tiny_model, write_jsonl_gz
-from tests.flows.test_cli import _hubgenome
+from tests.support.cli import run_hubgenome
+from tests.support.corpus_files import tiny_model, write_jsonl_gz
 
 # -- the snapshot, written in code -----------------------------------------------------------------
 
@@ -457,7 +457,7 @@ def test_download_fetches_the_data_files_at_a_recorded_revision(local_hub, tmp_p
 def test_cli_imports_the_snapshot_from_the_endpoint(local_hub, tmp_path):
     data_dir = tmp_path / "cli-data"
     env = {"HF_HUB_CACHE": str(tmp_path / "hf-cache")}
-    result = _hubgenome("--data-dir", str(data_dir), "import-snapshot", "--endpoint", local_hub.url, env_extra=env)
+    result = run_hubgenome("--data-dir", str(data_dir), "import-snapshot", "--endpoint", local_hub.url, env_extra=env)
     assert result.returncode == 0, result.stderr
     run, payloads, _ = _landed(data_dir / "raw.duckdb")
     sha = HfApi(endpoint=local_hub.url).dataset_info(SNAPSHOT_REPO).sha
@@ -467,7 +467,7 @@ def test_cli_imports_the_snapshot_from_the_endpoint(local_hub, tmp_path):
     }
     assert len(payloads) == sum(1 for row in snapshot_rows() if row["model_id"])
 
-    refused = _hubgenome(
+    refused = run_hubgenome(
         "--data-dir", str(data_dir), "import-snapshot", "--endpoint", local_hub.url, "--repo-id", "x/missing"
     )
     assert refused.returncode == 1
@@ -479,7 +479,7 @@ def test_cli_refuses_a_bad_local_file_without_a_traceback(tmp_path):
     bad = tmp_path / "bad.csv.gz"
     with gzip.open(bad, "wt") as handle:
         handle.write("id,tags\na/b,[]\n")
-    result = _hubgenome("--data-dir", str(tmp_path / "data"), "import-snapshot", "--from", str(bad))
+    result = run_hubgenome("--data-dir", str(tmp_path / "data"), "import-snapshot", "--from", str(bad))
     assert result.returncode == 1
     assert "no 'model_id' column" in result.stderr
     assert "Traceback" not in result.stderr.split("error:")[-1]

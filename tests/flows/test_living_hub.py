@@ -35,7 +35,8 @@ from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
 from hubgenome.core.errors import ConfigurationError
-from tests.flows.test_hub_server import ALL_MODELS, CARD_TEXT, TINY_MODELS, make_model, raised_by, walk, write_corpus
+from tests.support.corpus_files import write_corpus
+from tests.support.hub_server import ALL_MODELS, CARD_TEXT, TINY_MODELS, make_model, raised_by, walk
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -21,7 +21,7 @@ from hubgenome.local_hub.server import LocalHub
 from typer.testing import CliRunner
 
 from hubgenome.cli import app
-from tests.flows.crawl_helpers import crawl_runs, fast_client
+from tests.support.crawling import crawl_runs, fast_client
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

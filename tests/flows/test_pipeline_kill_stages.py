@@ -44,7 +44,7 @@ from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
 from hubgenome.local_hub.server import LocalHub
 
-from tests.flows.crawl_helpers import fast_client
+from tests.support.crawling import fast_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

@@ -22,8 +22,9 @@ from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
 from hubgenome.local_hub.server import LocalHub
 
-from tests.flows.crawl_helpers import corpus_models, fast_client
-from tests.night_clock import NightClock
+from tests.support.corpus_files import corpus_models
+from tests.support.crawling import fast_client
+from tests.support.night_clock import NightClock
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

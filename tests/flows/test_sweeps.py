@@ -13,7 +13,8 @@ from hubgenome.local_hub.demo.synthetic import evolve_corpus
 from hubgenome.local_hub.server import LocalHub
 
 from hubgenome.core.errors import HubCrawlError
-from tests.flows.crawl_helpers import DiesAfterPages, corpus_models, crawl_runs, fast_client
+from tests.support.corpus_files import corpus_models
+from tests.support.crawling import DiesAfterPages, crawl_runs, fast_client
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

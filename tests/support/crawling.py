@@ -1,71 +1,14 @@
-"""Helpers shared by the crawler tests: corpora written in code, and reading what a crawl landed."""
+"""Crawls from the tests: fast clients, one call for a whole crawl, and reading what a crawl landed."""
 
 from __future__ import annotations
 
-import gzip
-import itertools
-from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
-import orjson
 from hubgenome.flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, CrawlSummary, run_crawl
 from hubgenome.flows.hub_client import HubClient, ListingPage
 
 from hubgenome.core.errors import HubCrawlError
-
-
-def write_jsonl_gz(path: Path, rows: Iterable[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wb") as handle:
-        for row in rows:
-            handle.write(orjson.dumps(row) + b"\n")
-
-
-def read_jsonl_gz(paths: Iterable[Path]) -> list[dict]:
-    rows: list[dict] = []
-    for path in sorted(paths):
-        with gzip.open(path, "rb") as handle:
-            rows.extend(orjson.loads(line) for line in handle if line.strip())
-    return rows
-
-
-def corpus_models(corpus: Path) -> list[dict]:
-    return read_jsonl_gz(corpus.glob("models-*.jsonl.gz"))
-
-
-def corpus_cards(corpus: Path) -> dict[str, str]:
-    return {row["id"]: row["readme"] for row in read_jsonl_gz(corpus.glob("cards-*.jsonl.gz"))}
-
-
-def slice_corpus(source: Path, target: Path, *, models: int) -> list[str]:
-    """Copy the first ``models`` objects of a corpus (and their details) into ``target``."""
-    with gzip.open(sorted(source.glob("models-*.jsonl.gz"))[0], "rb") as handle:
-        rows = [orjson.loads(line) for line in itertools.islice(handle, models)]
-    write_jsonl_gz(target / "models-00.jsonl.gz", rows)
-    return [row["id"] for row in rows]
-
-
-def tiny_model(model_id: str, *, created: str, modified: str | None = None, **extra) -> dict:
-    model = {
-        "_id": f"{abs(hash(model_id)) % 16**24:024x}",
-        "id": model_id,
-        "modelId": model_id,
-        "author": model_id.split("/")[0],
-        "sha": f"{abs(hash(model_id + (modified or created))) % 16**40:040x}",
-        "createdAt": created,
-        "lastModified": modified or created,
-        "private": False,
-        "gated": False,
-        "disabled": False,
-        "downloads": 10,
-        "likes": 1,
-        "tags": ["transformers", "license:mit"],
-        "pipeline_tag": "text-generation",
-        "library_name": "transformers",
-    }
-    model.update(extra)
-    return model
 
 
 class DiesAfterPages(HubClient):

@@ -1,7 +1,7 @@
 """One pipeline night in a process of its own, on the simulated night clock, so a test can SIGKILL it.
 
-``python -m tests.flows.pipeline_night --night N --endpoint URL --data-dir DIR`` runs
-:func:`hubgenome.flows.pipeline.run_pipeline` as night ``N`` of :class:`tests.night_clock.NightClock` (the same
+``python -m tests.support.pipeline_night --night N --endpoint URL --data-dir DIR`` runs
+:func:`hubgenome.flows.pipeline.run_pipeline` as night ``N`` of :class:`tests.support.night_clock.NightClock` (the same
 dates the test process gives the nights it runs itself), with the id sweep every night and no
 analytics, and prints ``started`` once the Prefect API answers.
 """
@@ -13,8 +13,8 @@ import argparse
 from hubgenome.flows import landing
 from hubgenome.flows.pipeline import run_pipeline
 
-from tests.flows.crawl_helpers import fast_client
-from tests.night_clock import NightClock
+from tests.support.crawling import fast_client
+from tests.support.night_clock import NightClock
 
 
 def main() -> None:
