@@ -1,19 +1,61 @@
-"""The ``hubgenome`` command: every command listed, known failures reported without a traceback."""
+"""The ``hubgenome`` command: every registered command listed and documented, known failures without a traceback."""
 
 from __future__ import annotations
 
+import re
+
+import click
 import pytest
+import typer.main
+from click.testing import CliRunner
 from hubgenome.local_hub.server import LocalHub
 
+from hubgenome.cli import app
 from tests.support.cli import run_hubgenome
 from tests.support.corpus_files import tiny_model, write_jsonl_gz
 
 
-def test_help_lists_every_command():
+def _registered_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The path of every command registered on ``group``, the commands of its subgroups included."""
+    paths: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths += _registered_commands(command, (*prefix, name))
+    return paths
+
+
+ROOT_COMMAND = typer.main.get_command(app)
+#: Read from the typer app itself, so a command added later is covered without touching this file.
+COMMANDS = _registered_commands(ROOT_COMMAND)
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command = ROOT_COMMAND
+    for name in path:
+        command = command.commands[name]
+    return command
+
+
+def test_help_lists_every_registered_command():
+    assert {("serve-hub",), ("crawl",), ("build",), ("report",), ("app",), ("demo",)} <= set(COMMANDS)
     result = run_hubgenome("--help")
     assert result.returncode == 0
-    for command in ("serve-hub", "crawl", "build", "report", "app", "demo"):
-        assert command in result.stdout
+    for path in COMMANDS:
+        if len(path) == 1 and not _command(path).hidden:
+            assert re.search(rf"^\W*{re.escape(path[0])}\s", result.stdout, re.MULTILINE), path
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_has_help(path: tuple[str, ...]):
+    command, shown = _command(path), " ".join(("hubgenome", *path))
+    assert command.help and command.help.strip(), f"`{shown}` has no help: give its function a docstring"
+    undocumented = [p.name for p in command.params if isinstance(p, click.Option) and not p.help]
+    assert not undocumented, f"`{shown}` options without help: {undocumented}"
+    result = CliRunner().invoke(command, ["--help"], prog_name=shown)
+    assert result.exit_code == 0, result.output
+    summary = " ".join(command.help.split("\n\n")[0].split())
+    assert summary in " ".join(result.output.split())
 
 
 @pytest.mark.usefixtures("prefect_harness")
