@@ -1,14 +1,11 @@
 {#- Daily time series of each family of two or more models (a root model and its descendants, as
     in dim_models): how many of its models were observed that day, their summed counters and the
-    licence mix of the versions valid at the observation (from fct_model_history). Sums cover the
-    models observed that day: a night with a counters sweep observes every listed model.
+    licence mix of the versions valid at the observation (fct_model_daily_counters.license_category,
+    from fct_model_history). Sums cover the models observed that day: a night with a counters
+    sweep observes every listed model.
     Single-model families (655,344 of hub-2024-07's 662,989 families) are left out: their series is their
     model's row of fct_model_daily_counters, and copying it here would add millions of rows per
-    night (the dashboard reads a singleton family's series from there).
-    The version valid at an observation is found with an equi-join on the model and a range
-    condition on its validity interval (versions of one model never overlap), not an ASOF join:
-    most models have one or two versions, and the hash join skips the ASOF join's sort of every
-    observation. -#}
+    night (the dashboard reads a singleton family's series from there). -#}
 with
 
 daily_counters as (
@@ -26,12 +23,6 @@ models as (
 
 ),
 
-history as (
-
-    select model_id, valid_from, valid_to, license_category from {{ ref('fct_model_history') }}
-
-),
-
 observed as (
 
     select
@@ -41,13 +32,9 @@ observed as (
         daily_counters.downloads_30d,
         daily_counters.downloads_all_time,
         daily_counters.likes,
-        history.license_category
+        daily_counters.license_category
     from daily_counters
     inner join models on daily_counters.model_id = models.model_id
-    left join history
-        on daily_counters.model_id = history.model_id
-            and daily_counters.observed_at >= history.valid_from
-            and (history.valid_to is null or daily_counters.observed_at < history.valid_to)
 
 ),
 

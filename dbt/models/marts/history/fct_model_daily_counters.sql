@@ -1,7 +1,13 @@
 {#- Daily counter time series of every model: the Hub keeps only today's 30-day and all-time
     downloads, so every night's counters sweep (and every listing crawl, which carries the same
     counters) is an observation. One row per (model, UTC day with an observation): the day's last
-    observation, with the change since the model's previous observed day. -#}
+    observation, with the change since the model's previous observed day, and the licence category
+    of the fct_model_history version valid at the observation (a single-model family's daily
+    series is its model's rows here; fct_family_daily sums these rows per larger family).
+    The version valid at an observation is found with an equi-join on the model and a range
+    condition on its validity interval (versions of one model never overlap), not an ASOF join:
+    most models have one or two versions, and the hash join skips the ASOF join's sort of every
+    observation. -#}
 with
 
 counter_snapshots as (
@@ -19,6 +25,12 @@ listing_snapshots as (
 crawls as (
 
     select crawl_id, started_at from {{ ref('stg_hub__crawls') }}
+
+),
+
+history as (
+
+    select model_id, valid_from, valid_to, license_category from {{ ref('fct_model_history') }}
 
 ),
 
@@ -67,6 +79,19 @@ last_of_day as (
 
 ),
 
+licensed as (
+
+    select
+        last_of_day.*,
+        history.license_category
+    from last_of_day
+    left join history
+        on last_of_day.model_id = history.model_id
+            and last_of_day.observed_at >= history.valid_from
+            and (history.valid_to is null or last_of_day.observed_at < history.valid_to)
+
+),
+
 final as (
 
     select
@@ -77,6 +102,7 @@ final as (
 
         -- text
         observation_source,
+        license_category,
 
         -- numerics
         downloads_30d,
@@ -91,7 +117,7 @@ final as (
         counter_date,
         observed_at
 
-    from last_of_day
+    from licensed
     window by_model as (partition by model_id order by counter_date)
 
 )
