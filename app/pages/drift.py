@@ -10,34 +10,21 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from hubgenome.app import data, ui
-
-#: The paper's trait words (in reproduction metric names) → our trait column names.
-TRAIT_OF_WORD = {word: trait for trait, (_, word) in data.TRAITS.items()}
+from hubgenome.app import reproduction, trait_drift, ui, warehouse
+from hubgenome.app.trait_drift import TRAITS
 
 st.title("Drift: parent → child")
-wh = data.require_warehouse()
-has_analytics = data.has_table(wh, "analytics.reproduction")
-if not has_analytics:
-    data.build_hint("analytics (orderings, the paper's counting of transitions, paper values)")
-    st.caption("Meanwhile the charts below are computed from the marts.")
+wh = warehouse.require_warehouse()
+warehouse.require_analytics(wh)
 
 # --- mutation rates -----------------------------------------------------------------------------------
 st.subheader("Mutation rates (1 − Jaccard, parent vs child, finetune edges)")
-rates = data.analytics(wh, "mutation_rates")
-paper = data.paper_values(wh, "mutation_rate_")
-if rates is not None:
+rates = warehouse.analytics_table(wh, "mutation_rates")
+if rates is None:
+    warehouse.missing_analytics("mutation rates (`analytics.mutation_rates`)")
+else:
     ours = rates.filter(pl.col("edges") == "finetune").select("trait", "n_edges", "n_changed", "mutation_rate")
-    paper_by_trait = {}
-    if paper is not None:
-        word = {
-            "language": "language_codes",
-            "license": "license_ids",
-            "task": "pipeline_tag",
-            "library": "library_name",
-        }
-        for metric, value in paper.select("metric", "paper_value").iter_rows():
-            paper_by_trait[word.get(metric.removeprefix("mutation_rate_"), metric)] = value
+    paper_by_trait = trait_drift.paper_values_by_trait(wh, "mutation_rate_")
     ours = ours.with_columns(
         pl.col("trait").replace_strict(paper_by_trait, default=None, return_dtype=pl.Float64).alias("paper")
     )
@@ -59,26 +46,26 @@ if rates is not None:
         width="content",
     )
     right.dataframe(ours, hide_index=True, width="stretch")
-else:
-    st.dataframe(data.mutation_rates_from_marts(wh), hide_index=True, width="stretch")
 
 # --- transitions --------------------------------------------------------------------------------------
 st.subheader("Transition matrices")
 trait = st.radio(
     "Trait",
-    list(data.TRAITS),
-    format_func=lambda t: data.TRAITS[t][0],
+    list(TRAITS),
+    format_func=lambda t: TRAITS[t][0],
     horizontal=True,
     key="drift_trait",
 )
-matrix, source = data.transitions(wh, trait)
-orderings = data.analytics(wh, "trait_orderings")
+matrix = trait_drift.transitions(wh, trait)
+orderings = warehouse.analytics_table(wh, "trait_orderings")
 order: list[str] | None = None
 if orderings is not None:
     chosen = orderings.filter(pl.col("trait") == trait)
     if chosen.height and chosen["order"][0]:
         order = chosen["order"][0].split(" > ")
-if matrix.height == 0:
+if matrix is None:
+    warehouse.missing_analytics("transition counts (`analytics.trait_transitions`)")
+elif matrix.height == 0:
     st.write("No transitions of this trait in this warehouse.")
 else:
     values = sorted(set(matrix["source"]) | set(matrix["target"]))
@@ -96,25 +83,15 @@ else:
         width="stretch",
     )
     st.caption(
-        f"From `{source}`, busiest {len(values)} values; axes in the optimal order (upstream first) "
+        f"From `analytics.trait_transitions`, busiest {len(values)} values; axes in the optimal order (upstream first) "
         "when computed: cells below the diagonal are transitions against the order."
     )
 
 st.subheader("Optimal orderings")
 if orderings is None:
-    data.build_hint("optimal orderings (`analytics.trait_orderings`)")
+    warehouse.missing_analytics("optimal orderings (`analytics.trait_orderings`)")
 else:
-    shares = data.paper_values(wh, "ordering_forward_share_")
-    paper_share = {}
-    if shares is not None:
-        word = {
-            "license": "license_ids",
-            "language": "language_codes",
-            "task": "pipeline_tag",
-            "library": "library_name",
-        }
-        for metric, value in shares.select("metric", "paper_value").iter_rows():
-            paper_share[word.get(metric.removeprefix("ordering_forward_share_"), metric)] = value
+    paper_share = trait_drift.paper_values_by_trait(wh, "ordering_forward_share_")
     table = orderings.select(
         "trait",
         "order",
@@ -131,40 +108,40 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Card length and auto-generated cards")
-    cards = data.analytics(wh, "card_drift")
-    if cards is not None:
-        cards = cards.filter(pl.col("edges_counted") == "both_with_cards").drop("edges_counted")
+    cards = warehouse.analytics_table(wh, "card_drift")
+    if cards is None:
+        warehouse.missing_analytics("card drift (`analytics.card_drift`)")
     else:
-        cards = data.card_drift_from_marts(wh)
-    st.dataframe(cards, hide_index=True, width="stretch")
-    long = cards.select(
-        "relation",
-        pl.col("parent_length_mean").alias("parent"),
-        pl.col("child_length_mean").alias("child"),
-    ).unpivot(index="relation", variable_name="side", value_name="characters")
-    st.altair_chart(
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            x=alt.X("side:N", sort=["parent", "child"], title=None),
-            y="characters:Q",
-            column=alt.Column("relation:N", title=None),
-            color=alt.Color("side:N", sort=["parent", "child"]),
+        cards = cards.filter(pl.col("edges_counted") == "both_with_cards").drop("edges_counted")
+        st.dataframe(cards, hide_index=True, width="stretch")
+        long = cards.select(
+            "relation",
+            pl.col("parent_length_mean").alias("parent"),
+            pl.col("child_length_mean").alias("child"),
+        ).unpivot(index="relation", variable_name="side", value_name="characters")
+        st.altair_chart(
+            alt.Chart(long)
+            .mark_bar()
+            .encode(
+                x=alt.X("side:N", sort=["parent", "child"], title=None),
+                y="characters:Q",
+                column=alt.Column("relation:N", title=None),
+                color=alt.Color("side:N", sort=["parent", "child"]),
+            )
+            .properties(width=70, height=200),
         )
-        .properties(width=70, height=200),
-    )
 with right:
     st.subheader("Languages per model")
-    languages = data.analytics(wh, "language_count_drift")
+    languages = warehouse.analytics_table(wh, "language_count_drift")
     if languages is None:
-        data.build_hint("language-count drift (`analytics.language_count_drift`)")
+        warehouse.missing_analytics("language-count drift (`analytics.language_count_drift`)")
     else:
         st.dataframe(languages, hide_index=True, width="stretch")
 
 st.subheader("The paper's values beside ours")
-rows = data.reproduction(wh)
+rows = reproduction.reproduction(wh)
 if rows is None:
-    data.build_hint("paper comparison (`analytics.reproduction`)")
+    warehouse.missing_analytics("paper comparison (`analytics.reproduction`)")
 else:
     wanted = ("mutation_rate_", "ordering_forward_share_", "card_length_", "autogen_", "languages_")
     picked = rows.filter(pl.any_horizontal(*[pl.col("metric").str.starts_with(p) for p in wanted]))

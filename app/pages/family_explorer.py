@@ -8,19 +8,20 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from hubgenome.app import data, ui
+from hubgenome.app import families, ui, warehouse
+from hubgenome.app.relations import RELATION_COLOURS, RELATIONS
 from hubgenome.app.tree import family_tree_dot
 
 st.title("Family explorer")
-wh = data.require_warehouse()
+wh = warehouse.require_warehouse()
 
 search = st.text_input(
     "Find a family by its root or any member id", key="family_search", placeholder="e.g. llama, gemma-7b"
 )
-choices = data.search_families(wh, search) if search.strip() else data.largest_families(wh)
+choices = families.search_families(wh, search) if search.strip() else families.largest_families(wh)
 ids = choices["family_id"].to_list()
 linked = st.query_params.get("family")
-if linked and linked not in ids and data.family(wh, linked) is not None:
+if linked and linked not in ids and families.family(wh, linked) is not None:
     ids = [linked, *ids]
 if not ids:
     st.warning(f"No family root or member matches `{search}`.")
@@ -36,7 +37,7 @@ family_id = st.selectbox(
 if st.query_params.get("family") != family_id:
     st.query_params["family"] = family_id
 
-fam = data.family(wh, family_id)
+fam = families.family(wh, family_id)
 if fam is None:
     st.warning(f"`{family_id}` is not a family in this warehouse.")
     st.stop()
@@ -48,7 +49,7 @@ metrics[1].metric("Depth", ui.number(fam["max_depth"]), help="Deepest generation
 metrics[2].metric("Widest generation", ui.number(fam["max_width"]))
 metrics[3].metric("Leaves", ui.number(fam["leaf_count"]))
 metrics[4].metric("Downloads (30 d)", ui.number(fam["total_downloads"]))
-metrics[5].metric("Licence conflicts", ui.number(data.family_conflicts(wh, family_id)))
+metrics[5].metric("Licence conflicts", ui.number(families.family_conflicts(wh, family_id)))
 ui.page_link("model", f"Look up the root {family_id}", {"model": family_id})
 
 generations = pl.DataFrame(
@@ -59,8 +60,8 @@ generations = pl.DataFrame(
 )
 relations = pl.DataFrame(
     {
-        "relation": list(data.RELATIONS),
-        "members": [fam[f"{relation}_children"] or 0 for relation in data.RELATIONS],
+        "relation": list(RELATIONS),
+        "members": [fam[f"{relation}_children"] or 0 for relation in RELATIONS],
     }
 )
 licences = pl.DataFrame(fam["license_mix"] or [], schema={"license_id": pl.String, "models": pl.Int64}, orient="row")
@@ -81,7 +82,7 @@ with c2:
         .mark_bar()
         .encode(
             x="members:Q",
-            y=alt.Y("relation:N", sort=list(data.RELATIONS), title=None),
+            y=alt.Y("relation:N", sort=list(RELATIONS), title=None),
             color=alt.Color("relation:N", scale=ui.relation_scale(), legend=None),
             tooltip=["relation", "members"],
         )
@@ -106,10 +107,10 @@ else:
     )
 children_limit = controls[1].slider("Children drawn per model", 2, 50, 8, key="tree_children")
 node_limit = controls[2].select_slider("Most nodes drawn", [100, 200, 300, 500, 1000], 300, key="tree_nodes")
-members = data.family_members(wh, family_id)
+members = families.family_members(wh, family_id)
 drawing = family_tree_dot(members, family_id, max_depth=depth_limit, max_children=children_limit, max_nodes=node_limit)
 legend = " · ".join(
-    f"<span style='color:{colour}'>■</span> {relation}" for relation, colour in data.RELATION_COLOURS.items()
+    f"<span style='color:{colour}'>■</span> {relation}" for relation, colour in RELATION_COLOURS.items()
 )
 st.markdown(f"Edge colour = relation: {legend}", unsafe_allow_html=True)
 st.caption(
@@ -119,9 +120,12 @@ st.caption(
 st.graphviz_chart(drawing.dot, width="stretch")
 
 st.subheader("Day by day")
-daily = data.family_daily(wh, family_id)
+daily = families.family_daily(wh, family_id)
 if daily is None:
-    st.info(f"This warehouse has no `fct_family_daily` table: {data.HISTORY_HINT}.")
+    st.info(
+        "This warehouse has no `fct_family_daily` table, or history marts from an older hubgenome: "
+        f"{warehouse.HISTORY_HINT}."
+    )
 elif daily.height == 0:
     st.write("No counters were observed for this family's models yet.")
 else:
@@ -151,14 +155,14 @@ else:
         )
     with mix_chart:
         st.altair_chart(
-            alt.Chart(data.family_license_mix_daily(wh, family_id))
+            alt.Chart(families.family_license_mix_daily(wh, family_id))
             .mark_bar()
             .encode(
                 x=alt.X("counter_date:T", title="day (UTC)"),
                 y=alt.Y("models:Q", stack=True),
                 color=alt.Color(
                     "license_category:N",
-                    sort=list(data.LICENSE_CATEGORIES),
+                    sort=list(families.LICENSE_CATEGORIES),
                     title=None,
                     legend=alt.Legend(orient="bottom"),
                 ),
@@ -172,7 +176,7 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Growth over time")
-    growth = data.family_growth(wh, family_id)
+    growth = families.family_growth(wh, family_id)
     if growth.height:
         st.altair_chart(
             alt.Chart(growth)

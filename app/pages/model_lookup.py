@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from hubgenome.app import data, ui
+from hubgenome.app import families, models, ui, warehouse
 
 
 def _day(value: object) -> str:
@@ -17,7 +17,7 @@ def _day(value: object) -> str:
 
 
 st.title("Model lookup")
-wh = data.require_warehouse()
+wh = warehouse.require_warehouse()
 
 linked = st.query_params.get("model", "")
 query = st.text_input(
@@ -26,18 +26,18 @@ query = st.text_input(
     key="model_query",
     placeholder="org/name, a prefix such as `meta-llama/`, or a fuzzy guess",
     help="Prefix and substring matches over every model; when none match, fuzzy matches over the most "
-    f"downloaded {data.FUZZY_CANDIDATES:,}.",
+    f"downloaded {models.FUZZY_CANDIDATES:,}.",
 )
 if not query.strip():
     st.info("Type a model id, a prefix or part of a name to look a model up.")
     st.stop()
 
-exact = data.resolve_model_id(wh, query)
-hits = data.search_models(wh, query)
+exact = models.resolve_model_id(wh, query)
+hits = models.search_models(wh, query)
 options: list[str] = [exact] if exact else []
 options += [m for m in hits["model_id"].to_list() if m not in options]
 if not options:  # fuzzy matching is the fallback for misspellings
-    fuzzy = data.fuzzy_models(wh, query)
+    fuzzy = models.fuzzy_models(wh, query)
     options += [m for m in fuzzy["model_id"].to_list() if m not in options]
 if not options:
     st.warning(f"No model matches `{query}`: check the spelling, or try a shorter prefix.")
@@ -56,17 +56,17 @@ model_id = st.selectbox(
 if st.query_params.get("model") != model_id:
     st.query_params["model"] = model_id
 
-row = data.model(wh, model_id)
+row = models.model(wh, model_id)
 if row is None:
     st.warning(f"`{model_id}` is not in this warehouse.")
     st.stop()
-family = data.family(wh, row["family_id"]) or {}
+family = families.family(wh, row["family_id"]) or {}
 
 st.header(model_id)
 st.caption(
     f"by {row['author']} · created {row['created_at']:%Y-%m-%d}" if row.get("created_at") else f"by {row['author']}"
 )
-lifecycle = data.model_lifecycle(wh, model_id)
+lifecycle = models.model_lifecycle(wh, model_id)
 if lifecycle is not None and lifecycle["lifecycle_status"] == "renamed":
     st.warning(
         f"Renamed on the Hub: listed as `{lifecycle['renamed_to_model_id']}` since "
@@ -123,7 +123,7 @@ with right:
     )
 
 st.subheader("Ancestors up to the root")
-chain = data.ancestors(wh, model_id)
+chain = models.ancestors(wh, model_id)
 if chain.height <= 1:
     st.write("This model is the root of its family." if row["is_root"] else "No resolvable tree parent.")
 else:
@@ -131,13 +131,13 @@ else:
     if chain["model_id"][-1] != row["root_model_id"]:
         st.caption(f"The tree path stops before the root `{row['root_model_id']}` (a cycle was broken there).")
 
-declared = data.parents(wh, model_id)
+declared = models.parents(wh, model_id)
 if declared.height:
     st.subheader("Declared parents")
     st.dataframe(declared, hide_index=True, width="stretch")
 
 st.subheader("Children by relation")
-by_relation = data.children_by_relation(wh, model_id)
+by_relation = models.children_by_relation(wh, model_id)
 if by_relation.height == 0:
     st.write("No crawled model names this one as its parent.")
 else:
@@ -152,21 +152,21 @@ else:
         .properties(height=40 + 30 * by_relation.height),
         width="stretch",
     )
-    kids = data.children(wh, model_id)
+    kids = models.children(wh, model_id)
     st.caption(f"Showing {kids.height:,} of {int(by_relation['children'].sum()):,} children, most downloaded first.")
     st.dataframe(kids, hide_index=True, width="stretch")
 
 st.subheader("Licence conflicts on its edges")
-conflicts = data.model_conflicts(wh, model_id)
+conflicts = models.model_conflicts(wh, model_id)
 if conflicts.height == 0:
     st.write("None: no licence-obligation rule is broken on this model's edges.")
 else:
     st.dataframe(conflicts, hide_index=True, width="stretch")
 
 st.subheader("Downloads and likes per day")
-daily = data.model_daily_counters(wh, model_id)
+daily = models.model_daily_counters(wh, model_id)
 if daily is None:
-    st.info(f"This warehouse has no `fct_model_daily_counters` table: {data.HISTORY_HINT}.")
+    st.info(f"This warehouse has no `fct_model_daily_counters` table: {warehouse.HISTORY_HINT}.")
 elif daily.height == 0:
     st.write("No counters were observed for this model.")
 else:
@@ -190,8 +190,8 @@ else:
 st.subheader("Lifecycle")
 if lifecycle is None:
     st.info(
-        f"No lifecycle for this model: {data.HISTORY_HINT}."
-        if not data.has_table(wh, "dim_model_lifecycle")
+        f"No lifecycle for this model: {warehouse.HISTORY_HINT}."
+        if not warehouse.has_table(wh, "dim_model_lifecycle")
         else "No crawl or sweep in the landing listed this model."
     )
 else:
@@ -212,7 +212,7 @@ else:
         st.caption("Renamed from: " + ", ".join(f"`{old}`" for old in lifecycle["renamed_from"]))
 
 st.subheader("History across crawls")
-history = data.model_history(wh, model_id)
+history = models.model_history(wh, model_id)
 st.dataframe(history, hide_index=True, width="stretch")
 
 with st.expander("Every field of the model (dim_models)"):
@@ -222,7 +222,7 @@ with st.expander("Every field of the model (dim_models)"):
         width="stretch",
     )
 with st.expander("Model card (first 4,000 characters, shown as plain text)"):
-    text = data.card_text(wh, model_id)
+    text = models.card_text(wh, model_id)
     if text:
         st.code(text, language=None, wrap_lines=True)
     else:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from hubgenome.app import data, ui
+from hubgenome.app import ecosystem, ui, warehouse
+from hubgenome.app.relations import RELATIONS
 
 st.title("Ecosystem overview")
-wh = data.require_warehouse()
-facts = data.snapshot(wh)
-counts = data.headline_counts(wh)
+wh = warehouse.require_warehouse()
+facts = ecosystem.snapshot(wh)
+counts = ecosystem.headline_counts(wh)
 
 snapshot = f"{facts['snapshot_date']:%Y-%m-%d}" if facts["snapshot_date"] else "unknown"
 st.caption(
@@ -37,8 +38,8 @@ with left:
     st.subheader("Edges by relation")
     relations = pl.DataFrame(
         {
-            "relation": list(data.RELATIONS),
-            "edges": [counts[f"{relation}_edges"] for relation in data.RELATIONS],
+            "relation": list(RELATIONS),
+            "edges": [counts[f"{relation}_edges"] for relation in RELATIONS],
         }
     )
     st.altair_chart(
@@ -46,7 +47,7 @@ with left:
         .mark_bar()
         .encode(
             x=alt.X("edges:Q"),
-            y=alt.Y("relation:N", sort=list(data.RELATIONS), title=None),
+            y=alt.Y("relation:N", sort=list(RELATIONS), title=None),
             color=alt.Color("relation:N", scale=ui.relation_scale(), legend=None),
             tooltip=["relation", "edges"],
         )
@@ -56,7 +57,7 @@ with left:
     st.dataframe(relations, hide_index=True, width="stretch")
 with right:
     st.subheader("Growth")
-    growth = data.monthly_growth(wh)
+    growth = ecosystem.monthly_growth(wh)
     if growth.height:
         st.altair_chart(
             alt.Chart(growth)
@@ -69,7 +70,7 @@ with right:
             .properties(height=260),
             width="stretch",
         )
-    daily = data.ecosystem_daily(wh)
+    daily = ecosystem.ecosystem_daily(wh)
     st.caption(f"Counts per crawl day ({daily.height} day(s) crawled), from `fct_ecosystem_daily`:")
     st.dataframe(daily, hide_index=True, width="stretch")
 
@@ -79,19 +80,22 @@ for index, (trait, title) in enumerate(
     [("license", "Licences"), ("task", "Tasks"), ("language", "Languages"), ("library", "Libraries")]
 ):
     with panels[index % 3]:
-        top = data.top_values(wh, trait)
+        top = ecosystem.top_values(wh, trait)
         st.altair_chart(ui.bar(top, "value", "models", title), width="stretch")
 with panels[4 % 3]:
-    parents = data.top_parents(wh)
-    st.altair_chart(ui.bar(parents, "parent_model_id", "n_children", "Most-derived parents"), width="stretch")
+    parents = ecosystem.top_parents(wh)
+    if parents is None:
+        warehouse.missing_analytics("most-derived parents (`analytics.top_parents`)")
+    else:
+        st.altair_chart(ui.bar(parents, "parent_model_id", "n_children", "Most-derived parents"), width="stretch")
 
 st.subheader("Crawl history")
-st.dataframe(data.crawls(wh), hide_index=True, width="stretch")
+st.dataframe(ecosystem.crawls(wh), hide_index=True, width="stretch")
 
 st.subheader("Nightly pipeline runs")
-runs = data.pipeline_runs(wh)
+runs = ecosystem.pipeline_runs(wh)
 if runs is None:
-    st.info(f"This warehouse has no `fct_pipeline_runs` table: {data.HISTORY_HINT}.")
+    st.info(f"This warehouse has no `fct_pipeline_runs` table: {warehouse.HISTORY_HINT}.")
 elif runs.height == 0:
     st.info(
         "No nightly pipeline run is recorded in this warehouse: `hubgenome pipeline` (or `hubgenome schedule`) "
@@ -146,7 +150,7 @@ else:
             + f": {worst['error_message'] or 'no reason recorded'}. The next run resumed where it stopped.",
             icon=":material/error:",
         )
-    stages = data.pipeline_stage_seconds(wh)
+    stages = ecosystem.pipeline_stage_seconds(wh)
     if stages.height:
         st.altair_chart(
             alt.Chart(stages)
@@ -168,9 +172,9 @@ else:
     st.dataframe(runs, hide_index=True, width="stretch")
 
 st.subheader("Downloads and likes per day")
-counters = data.ecosystem_counters_daily(wh)
+counters = ecosystem.ecosystem_counters_daily(wh)
 if counters is None:
-    st.info(f"This warehouse has no `fct_model_daily_counters` table: {data.HISTORY_HINT}.")
+    st.info(f"This warehouse has no `fct_model_daily_counters` table: {warehouse.HISTORY_HINT}.")
 elif counters.height == 0:
     st.info("No counters were observed yet: a crawl or the nightly counters sweep records them.")
 else:

@@ -10,17 +10,17 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from hubgenome.app import data, ui
+from hubgenome.app import safety_evidence, ui, warehouse
 
 st.title("Safety")
-wh = data.require_warehouse()
+wh = warehouse.require_warehouse()
 
 st.subheader("NeST: published results (arXiv 2602.16835)")
 st.caption(
     "Population means printed in the paper, by paper version. They describe the models the paper "
     "evaluated, not any model in this warehouse."
 )
-published = data.nest_published(wh)
+published = safety_evidence.nest_published(wh)
 for version in published["paper_version"].unique(maintain_order=True).to_list():
     rows = published.filter(pl.col("paper_version") == version)
     populations = ", ".join(rows["population"].unique(maintain_order=True).to_list())
@@ -46,8 +46,8 @@ for version in published["paper_version"].unique(maintain_order=True).to_list():
     )
 
 st.subheader("Per-model evaluations in this warehouse")
-evaluations = data.safety_evaluations(wh)
-status = data.analytics(wh, "safety_status")
+evaluations = safety_evidence.safety_evaluations(wh)
+status = warehouse.analytics_table(wh, "safety_status")
 if status is not None and status.height:
     st.caption(status["note"][0])
 if evaluations.height == 0:
@@ -55,7 +55,7 @@ if evaluations.height == 0:
         "No per-model safety evaluation exists in this warehouse, so no family shows evaluated members, "
         "ASR before/after or download coverage, and no per-model score is shown or inferred."
     )
-    columns = data.safety_evaluation_columns(wh)
+    columns = safety_evidence.safety_evaluation_columns(wh)
     st.markdown(
         "**How to add one**: append rows to `dbt/seeds/safety_evaluations.csv` (one row per model, method, "
         "benchmark and metric; a baseline row uses method `none` or `no defense`), then run `hubgenome build`. "
@@ -73,16 +73,16 @@ if evaluations.height == 0:
 metrics = st.columns(3)
 metrics[0].metric("Evaluation rows", ui.number(evaluations.height))
 metrics[1].metric("Evaluated models", ui.number(evaluations["model_id"].n_unique()))
-families = data.analytics(wh, "family_safety")
+families = warehouse.analytics_table(wh, "family_safety")
 metrics[2].metric("Families with evaluated members", ui.number(None if families is None else families.height))
 if families is None:
-    data.build_hint("family safety coverage (`analytics.family_safety`)")
+    warehouse.missing_analytics("family safety coverage (`analytics.family_safety`)")
     st.dataframe(evaluations, hide_index=True, width="stretch")
     st.stop()
 
 st.markdown("**Families with evaluated members** (share of downloads under an evaluated model)")
 st.dataframe(families, hide_index=True, width="stretch")
-members = data.analytics(wh, "safety_evaluated_members")
+members = warehouse.analytics_table(wh, "safety_evaluated_members")
 if members is not None and members.height:
     st.markdown("**ASR before / after the method, per evaluated model**")
     long = members.select("model_id", "method", "attack_or_benchmark", "value_before", "value_after").unpivot(
@@ -101,7 +101,7 @@ if members is not None and members.height:
         .properties(height=50, width=420),
     )
     st.dataframe(members, hide_index=True, width="stretch")
-descendants = data.analytics(wh, "safety_unevaluated_descendants", "rank")
+descendants = warehouse.analytics_table(wh, "safety_unevaluated_descendants", "rank")
 st.markdown("**Fine-tuned descendants of evaluated models without an evaluation of their own** (most downloaded)")
 if descendants is None or descendants.height == 0:
     st.write("None found.")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
-from hubgenome.app import data, ui
+from hubgenome.app import reproduction, ui, warehouse
 
 st.title("Genetic similarity")
-wh = data.require_warehouse()
-results = data.analytics(wh, "similarity")
+wh = warehouse.require_warehouse()
+results = warehouse.analytics_table(wh, "similarity")
 if results is None:
-    data.build_hint("similarity results (`analytics.similarity`)")
+    warehouse.missing_analytics("similarity results (`analytics.similarity`)")
     st.stop()
 if results.height == 0:
     st.info("The similarity analysis ran but found no motif instances to sample in this warehouse.")
@@ -63,12 +63,12 @@ st.dataframe(
 )
 
 st.subheader("The paper's values beside ours")
-paper = data.paper_values(wh, "similarity_")
+paper = reproduction.paper_values(wh, "similarity_")
 if paper is None:
-    data.build_hint("paper comparison (`analytics.reproduction`)")
+    warehouse.missing_analytics("paper comparison (`analytics.reproduction`)")
 else:
     st.dataframe(ui.paper_table(paper), hide_index=True, width="stretch")
-checks = data.analytics(wh, "direction_checks", "check_row")
+checks = warehouse.analytics_table(wh, "direction_checks", "check_row")
 if checks is not None:
     st.subheader("Do the paper's directional findings hold here?")
     st.dataframe(checks.drop("check_row"), hide_index=True, width="stretch")

@@ -9,7 +9,7 @@ import io
 
 import polars as pl
 import streamlit as st
-from hubgenome.app import data
+from hubgenome.app import console, warehouse
 from hubgenome.app.sql import ALLOWED, QueryTimeoutError, SqlConsoleError, downloadable
 
 EXAMPLES = {
@@ -23,17 +23,17 @@ EXAMPLES = {
 }
 
 st.title("SQL console")
-wh = data.require_warehouse()
-console = data.sql_console(wh)
+wh = warehouse.require_warehouse()
+engine = console.sql_console(wh)
 st.caption(
-    f"Read-only: {ALLOWED}. One statement per run, at most {console.row_limit:,} rows, "
-    f"{console.time_limit:g} s and {console.memory_limit} memory; no files, URLs, extensions or settings."
+    f"Read-only: {ALLOWED}. One statement per run, at most {engine.row_limit:,} rows, "
+    f"{engine.time_limit:g} s and {engine.memory_limit} memory; no files, URLs, extensions or settings."
 )
 
 editor, browser = st.columns([3, 2])
 with browser:
     st.markdown("**Schema**")
-    schema = data.schema(wh)
+    schema = console.schema(wh)
     tables = schema.select("schema", "table").unique(maintain_order=True)
     labels = [f"{s}.{t}" for s, t in tables.iter_rows()]
     picked = st.selectbox("Table", labels, key="sql_schema_table")
@@ -62,7 +62,7 @@ with editor:
 
 if run:
     try:
-        st.session_state["sql_result"] = console.run(query)
+        st.session_state["sql_result"] = engine.run(query)
         st.session_state["sql_error"] = None
     except SqlConsoleError as error:
         st.session_state["sql_result"] = None
