@@ -2,8 +2,10 @@
 
 The server runs as a child process (``python -m streamlit run app/streamlit_app.py``) so that the
 CLI's own imports, Prefect settings and signal handling stay out of Streamlit's way; the data
-directory travels in ``HUBGENOME_DATA_DIR``. Usage statistics are off and the server binds to
-localhost only.
+directory travels in ``HUBGENOME_DATA_DIR``. Usage statistics are off, the server binds to
+localhost only, and the toolbar shows viewers' options only (no Deploy, Rerun or Clear cache).
+Every setting is a command-line flag, so it holds for an installed wheel started from any folder
+(a ``.streamlit/config.toml`` is read from the working directory only).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from hubgenome.core.paths import resolve_data_dir
 
 APP_SCRIPT = Path(__file__).resolve().with_name("streamlit_app.py")
+#: Streamlit's ``client.toolbarMode``: the toolbar and menu without the developer options.
+TOOLBAR_MODE = "viewer"
 
 
 def command(port: int = 8501, headless: bool = True, address: str = "127.0.0.1") -> list[str]:
@@ -42,6 +46,10 @@ def command(port: int = 8501, headless: bool = True, address: str = "127.0.0.1")
         "false",
         "--server.fileWatcherType",
         "none",
+        # "viewer": a dashboard user has no use for Deploy (publish to Streamlit Community Cloud),
+        # Rerun or Clear cache; print, screencast and the theme settings stay in the menu.
+        "--client.toolbarMode",
+        TOOLBAR_MODE,
     ]
 
 

@@ -118,6 +118,16 @@ def test_every_page_opens(server, browser_page, shots):
     page.get_by_text("Synthetic demo data").first.wait_for()
 
 
+def test_the_toolbar_has_no_deploy_button(server, browser_page):
+    """Opened on localhost, Streamlit's default toolbar offers Deploy; the dashboard's command hides it."""
+    page = browser_page
+    page.goto(f"{server}/")
+    page.get_by_role("heading", name=PAGE_TITLES[""]).first.wait_for()
+    _wait_idle(page)
+    page.get_by_test_id("stMainMenu").wait_for()  # the toolbar is drawn, with the viewer's menu
+    assert page.get_by_test_id("stAppDeployButton").count() == 0
+
+
 def test_search_a_model_and_open_its_family(server, browser_page, shots, demo_app):
     page = browser_page
     sizes = demo_app.manifest.family_sizes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from hubgenome.app import launch
+from streamlit.web.cli import main_run
 
 
 def test_command_runs_streamlit_headless_without_telemetry():
@@ -16,6 +17,18 @@ def test_command_runs_streamlit_headless_without_telemetry():
     assert options["--server.headless"] == "true"
     assert options["--browser.gatherUsageStats"] == "false"
     assert options["--server.address"] == "127.0.0.1"
+
+
+def test_command_hides_the_developer_toolbar_wherever_it_starts():
+    """Deploy, Rerun and Clear cache are hidden by a flag of the command itself, not a config file.
+
+    Streamlit reads ``.streamlit/config.toml`` from the working directory only, so an installed
+    wheel started elsewhere would show them; the command is parsed here as ``streamlit run`` parses it.
+    """
+    cmd = launch.command(8765)
+    parsed = main_run.make_context("run", cmd[4:]).params
+    assert parsed["client_toolbarMode"] == "viewer"
+    assert parsed["target"] == str(launch.APP_SCRIPT)
 
 
 def test_environment_carries_the_data_dir(tmp_path):
