@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 from hubgenome.analytics import drift, lineage, reproduction
 
-PAPER_CSV = Path(__file__).resolve().parents[3] / "shared" / "reference" / "anatomy-2025-07.csv"
+from tests.support.shared_data import reference_path
 
 MODELS = pl.DataFrame(
     {
@@ -61,7 +59,7 @@ def test_our_metrics_maps_results_to_paper_names():
 
 
 def test_reproduction_table_marks_what_cannot_be_computed():
-    paper = pl.read_csv(PAPER_CSV) if PAPER_CSV.exists() else pytest.skip(f"{PAPER_CSV} not found")
+    paper = pl.read_csv(reference_path("anatomy-2025-07.csv"))
     table = reproduction.reproduction_table(paper, _ours(), {"eligible_cards_512": "the corpus has no cards"})
     assert table["metric"].to_list() == paper["metric"].to_list()  # every paper metric, paper order
     by_metric = {row["metric"]: row for row in table.iter_rows(named=True)}

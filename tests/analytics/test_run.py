@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import hubgenome.analytics
 import numpy as np
 import polars as pl
 import pytest
@@ -15,6 +16,7 @@ from hubgenome.analytics.docs import TABLE_DOCS
 from hubgenome.analytics.report import write_report
 from hubgenome.analytics.run import SCHEMA, run_analytics
 from hubgenome.flows.analytics_stage import analytics_before_publish
+from polars.testing import assert_frame_equal
 
 from tests.support.shared_data import corpus_path
 
@@ -73,7 +75,7 @@ def test_reproduction_and_directions_on_trees(trees_warehouse):
         reproduction = con.sql(f"select * from {SCHEMA}.reproduction order by paper_row").pl()
         checks = con.sql(f"select * from {SCHEMA}.direction_checks order by check_row").pl()
         info = dict(con.sql(f"select key, value from {SCHEMA}.run_info").fetchall())
-    paper = pl.read_csv(Path(__file__).parents[2] / "analytics" / "data" / "anatomy-2025-07.csv")
+    paper = pl.read_csv(Path(hubgenome.analytics.__file__).parent / "data" / "anatomy-2025-07.csv")  # as installed
     assert reproduction["metric"].to_list() == paper["metric"].to_list()
     computed = reproduction.filter(pl.col("status") == "computed")
     assert computed.height >= 30
@@ -159,7 +161,7 @@ def test_similarity_with_a_genome_loader_matches_the_frame():
     from_frame = similarity.similarity_table(EDGES, genomes, **kwargs)
     from_loader = similarity.similarity_table(EDGES, loader, **kwargs)
     assert len(asked) == 1  # one look-up for every sampled node plus the fitting sample
-    assert from_frame.equals(from_loader)
+    assert_frame_equal(from_frame, from_loader, check_exact=True)
     # every pair is scored, and the similarity is a proper fraction
     row = from_frame.filter((pl.col("motif") == "duo") & (pl.col("measure") == "levenshtein"))
     assert 0 < row["n_pairs"].item() <= 200 and 0 < row["mean"].item() < 1  # m (no genome) drops its pairs
@@ -174,7 +176,7 @@ def test_similarity_fit_cap_is_seeded_and_bounded():
                                         **kwargs)  # fmt: skip
     second = similarity.similarity_table(EDGES, lambda ids: genomes.filter(pl.col("model_id").is_in(ids.implode())),
                                          **kwargs)  # fmt: skip
-    assert first.equals(second)
+    assert_frame_equal(first, second, check_exact=True)
     assert first["fitted_documents"].max() <= 3
 
 

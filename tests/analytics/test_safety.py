@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from hubgenome.analytics import safety
+from polars.testing import assert_frame_equal
 
 # base → ft1 → ft1a (finetune), base → q (quantized) → ftq (finetune), base → ad (adapter); other → o1.
 EDGES = pl.DataFrame(
@@ -42,7 +43,8 @@ def test_no_per_model_rows_means_empty_frames_and_a_status():
     assert evidence.evaluated_members.is_empty() and evidence.families.is_empty()
     assert evidence.unevaluated_descendants.is_empty()
     assert "value_before" in evidence.evaluated_members.columns  # empty, but with the schema
-    assert evidence.published.equals(published)  # population means pass through, never spread on models
+    # population means pass through, never spread on models
+    assert_frame_equal(evidence.published, published, check_exact=True)
 
 
 def test_evaluated_members_before_and_after():
