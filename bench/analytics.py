@@ -4,20 +4,25 @@ For each corpus this lands it with ``hubgenome.flows.corpus_import.import_corpus
 with ``hubgenome.flows.build.build_warehouse`` (no analytics hook: the build is timed by ``bench/build.py``),
 then runs :func:`hubgenome.analytics.run.run_analytics` on the built file in a fresh child process and prints
 its wall time, its per-step times and its peak RSS. Goal: ≤ 3 min and ≤ 8 GB at 3.04M models.
+First it times the trait-ordering ILP alone at the paper's size (20 traits, a planted order): goal < 5 s.
 Everything is written under ``<data dir>/bench/``; an existing landing or warehouse is reused.
 
-    .venv/bin/python bench/analytics.py [--skip-tiled] [--skip-hub] [--rebuild]
+    .venv/bin/python bench/analytics.py [--skip-tiled] [--skip-hub] [--skip-ordering] [--rebuild]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
+from hubgenome.analytics.drift import solve_linear_ordering
 
 from hubgenome.core.paths import resolve_data_dir
 
@@ -68,6 +73,25 @@ def run_analytics_child(warehouse: Path) -> tuple[dict, float, float]:
     return json.loads(done.stdout.strip().splitlines()[-1]), wall, peak
 
 
+def bench_ordering(n: int = 20, seed: int = 0, goal_seconds: float = 5.0) -> None:
+    """Print the time of the trait-ordering ILP on ``n`` traits whose order is planted (the paper orders 20)."""
+    rng = np.random.default_rng(seed)
+    planted = rng.permutation(n)
+    rank = np.empty(n, dtype=int)
+    rank[planted] = np.arange(n)
+    weights = np.zeros((n, n))
+    for u, v in itertools.permutations(range(n), 2):
+        if rank[u] < rank[v]:
+            weights[u, v] = rng.integers(1, 10)
+    started = time.perf_counter()
+    order, _ = solve_linear_ordering(weights)
+    seconds = time.perf_counter() - started
+    recovered = "recovered" if order == planted.tolist() else "NOT recovered"
+    verdict = "met" if seconds < goal_seconds else "MISSED"
+    print(f"trait ordering ILP, {n} traits: {seconds:.2f} s (goal < {goal_seconds:.0f} s: {verdict})")
+    print(f"  planted order {recovered}")
+
+
 def bench(label: str, corpus: Path, work: Path, *, rebuild: bool) -> None:
     """Print the analytics figures of one corpus."""
     print(f"{label}: {corpus}")
@@ -82,8 +106,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-hub", action="store_true")
     parser.add_argument("--skip-tiled", action="store_true")
+    parser.add_argument("--skip-ordering", action="store_true", help="skip the trait-ordering ILP alone")
     parser.add_argument("--rebuild", action="store_true", help="re-land and rebuild even if a warehouse exists")
     args = parser.parse_args()
+    if not args.skip_ordering:
+        bench_ordering()
     root = resolve_data_dir() / "bench"
     if not args.skip_hub:
         bench("hub-2024-07 (760k)", HUB, root / "analytics-760k", rebuild=args.rebuild)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import polars as pl
@@ -88,9 +87,7 @@ def test_ilp_recovers_a_planted_order_at_paper_size():
     for u, v in itertools.permutations(range(n), 2):
         if rank[u] < rank[v]:
             weights[u, v] = rng.integers(1, 10)
-    start = time.perf_counter()
-    order, objective = drift.solve_linear_ordering(weights)
-    assert time.perf_counter() - start < 5
+    order, objective = drift.solve_linear_ordering(weights)  # its speed at this size: bench/analytics.py
     assert order == planted.tolist()
     assert objective == weights.sum()
 
