@@ -2,8 +2,8 @@
 
 * ``demo_app`` – the synthetic demo ecosystem (3,000 models, its ground-truth manifest), built with
   the analytics step, so every analytics-backed panel has data;
-* ``trees_app`` – the real ``trees-2025-04`` corpus built WITHOUT the analytics step, so the
-  pages' "run `hubgenome build`" fallbacks are exercised on real data (skips when the corpus is absent);
+* ``trees_app`` – the real ``trees-2025-04`` corpus, built with the analytics step like every
+  published warehouse, so every page runs on real data (skips when the corpus is absent);
 * ``nights_app`` – four nightly pipeline runs against a local Hub whose generated corpus changes
   (night 3 fails: the Hub is down), a day apart on a simulated clock, so the history marts
   (runs, daily counters, family series, lifecycle) have several days; with what the Hub said each night.
@@ -49,7 +49,7 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
 def trees_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     corpus = corpus_path("trees-2025-04")
     data_dir = tmp_path_factory.mktemp("app-trees")
-    build_from_corpus(data_dir, corpus, with_analytics=False)
+    build_from_corpus(data_dir, corpus, with_analytics=True)
     return BuiltWarehouse(data_dir)
 
 

@@ -33,6 +33,45 @@ def test_a_database_without_marts_is_explained(tmp_path, monkeypatch):
     assert "no `dim_models` table" in at.info[0].value
 
 
+@pytest.fixture
+def old_warehouse(demo_app, tmp_path):
+    """The demo warehouse as an older hubgenome published it: without the analytics schema."""
+    shutil.copy(demo_app.warehouse, tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("drop schema analytics cascade")
+    return tmp_path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_an_old_warehouse_without_analytics(old_warehouse, monkeypatch, page):
+    run_page(page, old_warehouse, monkeypatch)
+
+
+def _says_to_rebuild(at) -> list[str]:
+    return [info.value for info in at.info if "older hubgenome" in info.value and "`hubgenome build`" in info.value]
+
+
+def test_an_old_warehouse_is_told_to_rebuild_not_given_substitutes(old_warehouse, demo_app, monkeypatch):
+    # Drift and Similarity are analytics only: one sentence, nothing computed from the marts instead.
+    for page in ("drift", "similarity"):
+        at = run_page(page, old_warehouse, monkeypatch)
+        assert len(at.info) == 1 and _says_to_rebuild(at), (page, [info.value for info in at.info])
+        assert not at.dataframe and not at.get("vega_lite_chart"), page
+
+    # Licence compliance: the sentence instead of the summaries; the conflicting edges (a mart) stay searchable.
+    licences = run_page("licences", old_warehouse, monkeypatch)
+    assert len(_says_to_rebuild(licences)) == 1
+    assert "Conflicts" not in metrics(licences)
+    [edges] = [table.value for table in licences.dataframe]
+    assert "child_model_id" in edges.columns and len(edges) > 0
+
+    # Overview: the sentence in the most-derived parents panel, the rest from the marts as ever.
+    overview = run_page("overview", old_warehouse, monkeypatch)
+    [sentence] = _says_to_rebuild(overview)
+    assert "most-derived parents" in sentence
+    assert metrics(overview)["Models"] == f"{demo_app.manifest.model_count:,}"
+
+
 def test_newly_published_warehouse_shows_up_without_restart(demo_app, tmp_path, monkeypatch):
     target = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_app.warehouse, target)
