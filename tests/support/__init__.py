@@ -8,7 +8,8 @@
 * ``warehouses`` – warehouses built from a landing or a corpus, and querying them;
 * ``night_clock`` – the simulated clock of tests that run several pipeline nights in a row;
 * ``pipeline_night`` – one pipeline night in a process of its own (``python -m tests.support.pipeline_night``);
-* ``pages`` – running one dashboard page with Streamlit's ``AppTest`` and reading what it shows.
+* ``pages`` – running one dashboard page with Streamlit's ``AppTest`` and reading what it shows;
+* ``cli`` – the ``hubgenome`` command run in a process of its own.
 
 Nothing here reads the repository checkout: the product comes from the installed ``hubgenome``
 package, so the tests also run from a copy of ``tests/`` against a non-editable install.
