@@ -156,7 +156,7 @@ def serve_hub(
     from datetime import datetime
 
     from hubgenome.core.errors import ConfigurationError
-    from hubgenome.local_hub.server import serve
+    from hubgenome.local_hub.server import HubBehaviour, serve
 
     tokens: dict[str, str] = {}
     for pair in token or ():
@@ -174,16 +174,15 @@ def serve_hub(
         except ValueError as exc:
             msg = f"--clock-start {clock_start!r} is not an ISO 8601 time, e.g. 2025-01-01T00:00:00Z"
             raise ConfigurationError(msg) from exc
-    serve(
-        corpus,
-        host=host,
-        port=port,
+    behaviour = HubBehaviour(
         api_quota=api_quota,
         resolver_quota=resolver_quota,
         window_seconds=window_seconds,
         faults=faults,
         gated_status=gated_status,
         serve_gated_cards=serve_gated_cards,
+        tokens=tokens,
+        heavy_page_budget=heavy_page_budget,
         datasets=datasets,
         events=events,
         event_rate=event_rate,
@@ -191,9 +190,8 @@ def serve_hub(
         clock_start=clock_start,
         clock_speed=clock_speed,
         seconds_per_request=seconds_per_request,
-        tokens=tokens,
-        heavy_page_budget=heavy_page_budget,
     )
+    serve(corpus, behaviour, host=host, port=port)
 
 
 @app.command()

@@ -7,8 +7,8 @@ holds the 760,000-model ``hub-2024-07`` corpus and pages through it at full spee
 
 Examples
 --------
->>> from hubgenome.local_hub.server import LocalHub                                   # doctest: +SKIP
->>> with LocalHub("../shared/hubdata/trees-2025-04", api_quota=500) as hub:  # doctest: +SKIP
+>>> from hubgenome.local_hub.server import HubBehaviour, LocalHub                     # doctest: +SKIP
+>>> with LocalHub("../shared/hubdata/trees-2025-04", HubBehaviour(api_quota=500)) as hub:  # doctest: +SKIP
 ...     models = list(HfApi(endpoint=hub.url).list_models(sort="createdAt"))
 ...     hub.stats()["requests"]
 
@@ -24,6 +24,7 @@ A *living* Hub changes while it is crawled: a simulated clock (``_clock.py``) an
 (``_events.py``: create, commit, card edit, delete, rename, transfer, launch, make private, gate,
 disable, counters) applied to a mutable overlay of the corpus (``_living.py``) before each
 request is answered; private repos exist only for their owner's token; heavy pages answer 504.
+All of that is one :class:`HubBehaviour` (``_behaviour.py``), whichever way the server is started.
 ``docs/living_hub.md`` tells how to drive it and how its default rates were calibrated.
 """
 
@@ -35,12 +36,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 from hubgenome.local_hub.server._app import MAX_PAGE_SIZE, HubState, HubTruth, build_app
+from hubgenome.local_hub.server._behaviour import HubBehaviour
 from hubgenome.local_hub.server._clock import HubClock
 from hubgenome.local_hub.server._corpus import (
     DEFAULT_LISTING_FIELDS,
@@ -73,6 +74,7 @@ __all__ = [
     "Corpus",
     "FaultDecision",
     "FaultSpec",
+    "HubBehaviour",
     "HubClock",
     "HubEvent",
     "HubTruth",
@@ -154,38 +156,11 @@ class LocalHub:
     corpus_path
         A folder in the ``shared/hubdata`` layout (``models-NN.jsonl.gz``, optional
         ``cards-NN.jsonl.gz`` and ``details-NN.jsonl.gz``). Loaded when the server starts.
+    behaviour
+        How the Hub answers and changes (:class:`HubBehaviour`: rate limits, faults, gating,
+        tokens, heavy pages, datasets, events and clock); None: a plain, unlimited, still Hub.
     host, port
         Where to listen; ``port=0`` picks a free port (read it back from :attr:`url`).
-    api_quota, resolver_quota
-        Requests per window allowed per client (token, else IP) on ``/api/...`` and on the
-        resolver; ``None`` or ``0`` means unlimited (headers still announce a large quota).
-    window_seconds
-        Length of the fixed rate-limit window (the Hub uses 300 s; tests use ~1 s).
-    faults
-        A :class:`FaultSpec` or spec string (see ``local_hub/server/_faults.py``), or None.
-    gated_status
-        401 (the Hub's answer without a token) or 403 for cards of gated models.
-    serve_gated_cards
-        Serve gated models' cards anyway, as for a token with access.
-    datasets
-        A folder of dataset repos (``<owner>/<name>/<files>``) to serve for ``huggingface_hub``'s
-        dataset downloads, or None.
-    events
-        :class:`HubEvent` s (or a JSONL file of them) to apply when the hub clock reaches them.
-    event_rate, seed
-        Draw events at these rates (a spec like ``"default"`` or ``"create=0.005,commit=0.01"``,
-        fractions of the corpus per simulated day; see ``_events.py``), seeded, one simulated day
-        at a time from the state the Hub is in.
-    clock_start
-        The hub clock's first moment (default: one day after the corpus's newest date).
-    clock_speed
-        Simulated seconds per real second (default 0: the clock moves only when told to).
-    seconds_per_request
-        Simulated seconds each request to a Hub route adds (events then happen during a crawl).
-    tokens
-        ``{token: user}``: a private model exists only for its owner's ``Bearer`` token.
-    heavy_page_budget
-        Answer 504 to ``/api/models`` pages whose ``limit × properties`` exceeds this.
 
     Raises
     ------
@@ -194,7 +169,7 @@ class LocalHub:
 
     Examples
     --------
-    >>> with LocalHub(corpus, resolver_quota=100, window_seconds=1) as hub:  # doctest: +SKIP
+    >>> with LocalHub(corpus, HubBehaviour(resolver_quota=100, window_seconds=1)) as hub:  # doctest: +SKIP
     ...     api = HfApi(endpoint=hub.url)
     ...     api.model_info("gpt2")
     ...     hub.reload()  # pick up changes in the corpus folder
@@ -204,46 +179,15 @@ class LocalHub:
     def __init__(
         self,
         corpus_path: str | os.PathLike[str],
+        behaviour: HubBehaviour | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        api_quota: int | None = None,
-        resolver_quota: int | None = None,
-        window_seconds: float = 300.0,
-        faults: FaultSpec | str | None = None,
-        gated_status: int = 401,
-        serve_gated_cards: bool = False,
-        datasets: str | os.PathLike[str] | None = None,
-        events: Iterable[HubEvent] | str | os.PathLike[str] | None = None,
-        event_rate: str | dict[str, float] | None = None,
-        seed: int = 0,
-        clock_start: datetime | str | None = None,
-        clock_speed: float = 0.0,
-        seconds_per_request: float = 0.0,
-        tokens: dict[str, str] | None = None,
-        heavy_page_budget: int | None = None,
     ) -> None:
         self.corpus_path = check_layout(corpus_path)
         self.host = host
         self._requested_port = port
-        self._state = HubState(
-            str(self.corpus_path),
-            api_quota=api_quota,
-            resolver_quota=resolver_quota,
-            window_seconds=window_seconds,
-            faults=faults,
-            gated_status=gated_status,
-            serve_gated_cards=serve_gated_cards,
-            datasets=str(datasets) if datasets else None,
-            events=events,
-            event_rate=event_rate,
-            seed=seed,
-            clock_start=clock_start,
-            clock_speed=clock_speed,
-            seconds_per_request=seconds_per_request,
-            tokens=tokens,
-            heavy_page_budget=heavy_page_budget,
-        )
+        self._state = HubState(str(self.corpus_path), behaviour)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -369,52 +313,20 @@ class LocalHub:
 
 def serve(
     corpus_path: str | os.PathLike[str],
+    behaviour: HubBehaviour | None = None,
+    *,
     host: str = "127.0.0.1",
     port: int = 0,
-    api_quota: int | None = None,
-    resolver_quota: int | None = None,
-    window_seconds: float = 300.0,
-    faults: FaultSpec | str | None = None,
-    gated_status: int = 401,
-    serve_gated_cards: bool = False,
-    *,
     announce: Callable[[str], None] | None = None,
-    datasets: str | os.PathLike[str] | None = None,
-    events: Iterable[HubEvent] | str | os.PathLike[str] | None = None,
-    event_rate: str | dict[str, float] | None = None,
-    seed: int = 0,
-    clock_start: datetime | str | None = None,
-    clock_speed: float = 0.0,
-    seconds_per_request: float = 0.0,
-    tokens: dict[str, str] | None = None,
-    heavy_page_budget: int | None = None,
 ) -> None:
     """Serve a corpus in the foreground until interrupted (Ctrl-C / SIGTERM).
 
     Prints the URL alone on a line of stdout (flushed) once the server accepts connections, so a
-    script can wait for it; progress and figures go to stderr. Parameters are those of
-    :class:`LocalHub` (events, clock, tokens and heavy pages included); ``announce`` replaces the
-    URL printing.
+    script can wait for it; progress and figures go to stderr. ``behaviour``, ``host`` and
+    ``port`` are those of :class:`LocalHub`; ``announce`` replaces the URL printing.
     """
     folder = check_layout(corpus_path)
-    state = HubState(
-        str(folder),
-        api_quota=api_quota,
-        resolver_quota=resolver_quota,
-        window_seconds=window_seconds,
-        faults=faults,
-        gated_status=gated_status,
-        serve_gated_cards=serve_gated_cards,
-        datasets=str(datasets) if datasets else None,
-        events=events,
-        event_rate=event_rate,
-        seed=seed,
-        clock_start=clock_start,
-        clock_speed=clock_speed,
-        seconds_per_request=seconds_per_request,
-        tokens=tokens,
-        heavy_page_budget=heavy_page_budget,
-    )
+    state = HubState(str(folder), behaviour)
     print(f"loading corpus {folder} ...", file=sys.stderr, flush=True)
     corpus = state.corpus
     print(

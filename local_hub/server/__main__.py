@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hubgenome.local_hub.server import serve
+from hubgenome.local_hub.server import HubBehaviour, serve
 
 from hubgenome.core.errors import HubgenomeError
 
@@ -52,16 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     tokens = dict(pair.partition("=")[::2] for pair in args.token)
     try:
-        serve(
-            args.corpus,
-            host=args.host,
-            port=args.port,
+        behaviour = HubBehaviour(
             api_quota=args.api_quota,
             resolver_quota=args.resolver_quota,
             window_seconds=args.window_seconds,
             faults=args.faults,
             gated_status=args.gated_status,
             serve_gated_cards=args.serve_gated_cards,
+            tokens=tokens,
+            heavy_page_budget=args.heavy_page_budget,
             datasets=args.datasets,
             events=args.events,
             event_rate=args.event_rate,
@@ -69,9 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             clock_start=args.clock_start,
             clock_speed=args.clock_speed,
             seconds_per_request=args.seconds_per_request,
-            tokens=tokens,
-            heavy_page_budget=args.heavy_page_budget,
         )
+        serve(args.corpus, behaviour, host=args.host, port=args.port)
     except (HubgenomeError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

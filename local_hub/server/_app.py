@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from hubgenome.local_hub.server._behaviour import HubBehaviour
 from hubgenome.local_hub.server._clock import HubClock, http_date, iso_z, parse_moment
 from hubgenome.local_hub.server._corpus import (
     DEFAULT_LISTING_FIELDS,
@@ -160,49 +161,29 @@ class HubState:
     """Everything the routes share: the corpus and its living overlay, clock, events, limits, faults."""
 
     def __init__(
-        self,
-        corpus_path: str,
-        *,
-        api_quota: int | None = None,
-        resolver_quota: int | None = None,
-        window_seconds: float = 300.0,
-        faults: FaultSpec | str | None = None,
-        gated_status: int = 401,
-        serve_gated_cards: bool = False,
-        corpus: Corpus | None = None,
-        datasets: str | None = None,
-        events: Iterable[HubEvent] | str | os.PathLike[str] | None = None,
-        event_rate: str | dict[str, float] | None = None,
-        seed: int = 0,
-        clock_start: datetime | str | None = None,
-        clock_speed: float = 0.0,
-        seconds_per_request: float = 0.0,
-        tokens: dict[str, str] | None = None,
-        heavy_page_budget: int | None = None,
+        self, corpus_path: str, behaviour: HubBehaviour | None = None, *, corpus: Corpus | None = None
     ) -> None:
-        if gated_status not in (401, 403):
-            msg = f"gated_status must be 401 or 403 (the Hub's answers for gated files), got {gated_status}"
-            raise ValueError(msg)
-        if heavy_page_budget is not None and heavy_page_budget < 1:
-            msg = f"heavy_page_budget must be a positive number of (models x fields), got {heavy_page_budget}"
-            raise ValueError(msg)
+        behaviour = behaviour or HubBehaviour()
         self.corpus_path = corpus_path
-        self.limiter = RateLimiter({"api": api_quota, "resolvers": resolver_quota}, window_seconds)
-        self.faults = FaultSpec.parse(faults)
-        self.gated_status = gated_status
-        self.serve_gated_cards = serve_gated_cards
+        quotas = {"api": behaviour.api_quota, "resolvers": behaviour.resolver_quota}
+        self.limiter = RateLimiter(quotas, behaviour.window_seconds)
+        self.faults = FaultSpec.parse(behaviour.faults)
+        self.gated_status = behaviour.gated_status
+        self.serve_gated_cards = behaviour.serve_gated_cards
         self.stats = HubStats()
-        self.datasets = DatasetStore(datasets) if datasets else None
-        self.tokens = dict(tokens or {})
-        self.heavy_page_budget = heavy_page_budget
-        self.event_rates = parse_rates(event_rate) if event_rate is not None else None
+        self.datasets = DatasetStore(str(behaviour.datasets)) if behaviour.datasets else None
+        self.tokens = dict(behaviour.tokens)
+        self.heavy_page_budget = behaviour.heavy_page_budget
+        rate = behaviour.event_rate
+        self.event_rates = parse_rates(rate) if rate is not None else None
         if self.event_rates is not None and not any(self.event_rates.values()):
             self.event_rates = None
-        self.seed = seed
+        self.seed = behaviour.seed
         self.event_log: list[HubEvent] = []
         self.skipped_events: list[HubEvent] = []
+        events = behaviour.events
         self._queue = EventQueue(read_events(events) if isinstance(events, str | os.PathLike) else (events or ()))
-        self._clock_options = (clock_start, clock_speed, seconds_per_request)
+        self._clock_options = (behaviour.clock_start, behaviour.clock_speed, behaviour.seconds_per_request)
         self._clock: HubClock | None = None
         self._generated_until: datetime | None = None
         self._chunks = 0

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import orjson
 from hubgenome.local_hub.server._clock import iso_z, parse_moment
@@ -48,7 +48,24 @@ from hubgenome.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from hubgenome.local_hub.server._corpus import Corpus
-    from hubgenome.local_hub.server._living import LivingCorpus
+
+
+@runtime_checkable
+class LiveState(Protocol):
+    """What the generator reads of a Hub that has already changed (``_living.LivingCorpus`` has it).
+
+    A protocol rather than the class itself: ``_living`` applies the events this module describes,
+    so it imports this module, and the generator must not import it back.
+    """
+
+    def live_ids(self) -> tuple[list[str], list[str], list[str]]:
+        """Ids of the public, private and disabled models now."""
+        ...
+
+    def current(self, repo_id: str) -> dict | None:
+        """The current listing object of a model, or None when it is gone."""
+        ...
+
 
 #: Every kind of event, in the order rate specs print them.
 EVENT_KINDS: tuple[str, ...] = (
@@ -301,7 +318,7 @@ def _hex(rng: random.Random, digits: int) -> str:
 
 
 def generate_events(
-    corpus: Corpus | LivingCorpus | Sequence[str],
+    corpus: Corpus | LiveState | Sequence[str],
     start: datetime | str,
     end: datetime | str,
     rates: str | dict[str, float] | None = "default",
@@ -349,9 +366,9 @@ def generate_events(
     read_object: Any = None
     private_ids: list[str] = []
     disabled_ids: list[str] = []
-    if hasattr(corpus, "live_ids"):  # a LivingCorpus: start from its current state
-        ids, private_ids, disabled_ids = corpus.live_ids()  # type: ignore[union-attr]
-        read_object = corpus.current  # type: ignore[union-attr]
+    if isinstance(corpus, LiveState):  # a living corpus: start from its current state
+        ids, private_ids, disabled_ids = corpus.live_ids()
+        read_object = corpus.current
     elif isinstance(corpus, Sequence):
         ids = list(corpus)
     else:

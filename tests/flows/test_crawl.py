@@ -6,7 +6,7 @@ import collections
 from pathlib import Path
 
 import pytest
-from hubgenome.local_hub.server import LocalHub
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 
 from hubgenome.core.errors import ConfigurationError, MalformedResponseError
 from tests.support.corpus_files import corpus_cards, corpus_models, slice_corpus, tiny_model, write_jsonl_gz
@@ -156,7 +156,7 @@ def test_limit_stops_the_crawl_early(trees_corpus, tmp_path):
     ],
 )
 def test_faults_lose_nothing(faults, trees_corpus, tmp_path):
-    with LocalHub(trees_corpus, faults=faults) as hub:
+    with LocalHub(trees_corpus, HubBehaviour(faults=faults)) as hub:
         summary = crawl(hub.url, tmp_path, max_retries=12)
         stats = hub.stats()
     expected = [model["id"] for model in corpus_models(trees_corpus)]
@@ -169,7 +169,7 @@ def test_faults_lose_nothing(faults, trees_corpus, tmp_path):
 
 
 def test_pacing_keeps_every_request_within_the_quota(trees_corpus, tmp_path):
-    with LocalHub(trees_corpus, api_quota=2, resolver_quota=400, window_seconds=1.0) as hub:
+    with LocalHub(trees_corpus, HubBehaviour(api_quota=2, resolver_quota=400, window_seconds=1.0)) as hub:
         summary = crawl(hub.url, tmp_path, card_concurrency=8)
         stats = hub.stats()
     assert stats["over_quota"] == 0
@@ -180,7 +180,7 @@ def test_pacing_keeps_every_request_within_the_quota(trees_corpus, tmp_path):
 
 def test_without_pacing_the_server_sees_requests_over_quota(trees_corpus, tmp_path):
     """The counterpart of the pacing test: the quota is real, and only pacing keeps us under it."""
-    with LocalHub(trees_corpus, api_quota=100, resolver_quota=100, window_seconds=1.0) as hub:
+    with LocalHub(trees_corpus, HubBehaviour(api_quota=100, resolver_quota=100, window_seconds=1.0)) as hub:
         summary = crawl(hub.url, tmp_path, card_concurrency=8, pacing=False)
         stats = hub.stats()
     assert stats["over_quota"] > 0
@@ -189,7 +189,10 @@ def test_without_pacing_the_server_sees_requests_over_quota(trees_corpus, tmp_pa
 
 
 def test_persistently_malformed_pages_fail_resumably(trees_corpus, tmp_path):
-    with LocalHub(trees_corpus, faults="truncate=1.0;seed=9") as hub, pytest.raises(MalformedResponseError):
+    with (
+        LocalHub(trees_corpus, HubBehaviour(faults="truncate=1.0;seed=9")) as hub,
+        pytest.raises(MalformedResponseError),
+    ):
         crawl(hub.url, tmp_path, max_retries=2, task_retries=0)
     [failed] = crawl_runs(tmp_path)
     assert failed["state"] == "failed" and failed["next_url"] and "malformed" in failed["error"]

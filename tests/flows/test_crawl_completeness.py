@@ -18,7 +18,7 @@ from hubgenome.flows import landing
 from hubgenome.flows.crawl import run_crawl
 from hubgenome.flows.hub_client import HubClient, _bucket_for
 from hubgenome.flows.pipeline import run_pipeline
-from hubgenome.local_hub.server import HubEvent, LocalHub
+from hubgenome.local_hub.server import HubBehaviour, HubEvent, LocalHub
 
 from hubgenome.core.errors import HubCrawlError
 from tests.support.corpus_files import tiny_model, write_jsonl_gz
@@ -104,7 +104,7 @@ def test_cards_that_failed_in_an_outage_are_fetched_by_the_next_crawl(tmp_path: 
     models = [tiny_model(f"org/m{i:02d}", created=f"2024-01-{i + 1:02d}T00:00:00.000Z") for i in range(20)]
     _write(corpus, models, {model["id"]: f"# card {model['id']}\n" for model in models})
     port = _free_port()
-    with LocalHub(corpus, port=port, faults="status=1.0:503;on=resolvers") as hub:  # the outage
+    with LocalHub(corpus, HubBehaviour(faults="status=1.0:503;on=resolvers"), port=port) as hub:  # the outage
         first = crawl(hub.url, data_dir, max_retries=1)
     assert first.cards == {"error": 20}
     with LocalHub(corpus, port=port) as hub:  # the next night, nothing changed on the Hub
@@ -188,7 +188,7 @@ def test_a_rate_limited_crawl_sleeps_reset_plus_one(tmp_path: Path) -> None:
     corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
     _write(corpus, [tiny_model(f"org/m{i}", created="2024-01-01T00:00:00.000Z") for i in range(3)])
     slept: list[float] = []
-    with LocalHub(corpus, faults="first_page_429=1") as hub:
+    with LocalHub(corpus, HubBehaviour(faults="first_page_429=1")) as hub:
         client = fast_client(hub.url, sleep=slept.append)
         run_crawl(mode="full", data_dir=data_dir, client=client, cards=False, show_progress=False)
     assert slept[0] == 2.0  # the injected 429 says Retry-After: 1
@@ -225,7 +225,7 @@ def test_private_repos_a_token_can_see_are_neither_landed_nor_asked_for_cards(tm
     READMEs fetched; nothing filtered them."""
     corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
     _small_hub_corpus(corpus)
-    with LocalHub(corpus, tokens={"hf_alice": "alice"}) as hub:
+    with LocalHub(corpus, HubBehaviour(tokens={"hf_alice": "alice"})) as hub:
         at = hub.clock.now()
         hub.schedule([HubEvent(at, "create", "alice/secret", private=True), HubEvent(at, "create", "alice/open")])
         hub.apply_due_events()
@@ -255,7 +255,7 @@ def test_a_page_that_always_times_out_is_asked_for_at_half_size_and_the_checkpoi
     corpus, data_dir = tmp_path / "corpus", tmp_path / "data"
     models = _small_hub_corpus(corpus, count=700)
     budget = 17 * 300  # the crawl asks for 17 properties: pages of 1,000 and 500 are too heavy, 250 is not
-    with LocalHub(corpus, heavy_page_budget=budget) as hub:
+    with LocalHub(corpus, HubBehaviour(heavy_page_budget=budget)) as hub:
         _full_crawl_killed_after_one_page(hub.url, data_dir)  # its first page is a shrunk one
         [killed] = crawl_runs(data_dir)
         assert "limit=250" in killed["next_url"] and "cursor=" in killed["next_url"]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hubgenome.local_hub.server import LocalHub
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 
 from tests.support.corpus_files import slice_corpus
 from tests.support.crawling import crawl, crawl_runs, landed_model_ids
@@ -53,7 +53,7 @@ def test_sigkilled_crawl_resumes_to_the_same_model_set(hub_corpus, tmp_path):
     killed_dir = tmp_path / "killed"
 
     # Slow every listing answer down so the kill surely lands mid-crawl.
-    with LocalHub(corpus, faults="slow=1.0:0.3;seed=11") as hub:
+    with LocalHub(corpus, HubBehaviour(faults="slow=1.0:0.3;seed=11")) as hub:
         process = _start_crawl(hub.url, killed_dir)
         deadline = time.monotonic() + 180
         while _listing_requests(hub) < 8:

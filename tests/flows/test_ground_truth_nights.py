@@ -44,7 +44,7 @@ from hubgenome.flows import landing
 from hubgenome.flows.audit import run_audit
 from hubgenome.flows.hub_client import HubClient, ListingPage
 from hubgenome.flows.pipeline import PipelineFailedError, PipelineSummary, run_pipeline
-from hubgenome.local_hub.server import HubEvent, LocalHub, generate_events
+from hubgenome.local_hub.server import HubBehaviour, HubEvent, LocalHub, generate_events
 
 from hubgenome.core.errors import HubCrawlError
 from tests.support.corpus_files import write_jsonl_gz
@@ -329,7 +329,7 @@ def test_thirty_nights_of_a_living_hub_lose_nothing(
     data_dir = tmp_path / "data"
     clock = NightClock()
     monkeypatch.setattr(landing, "utcnow", clock)
-    with LocalHub(living_corpus, faults=BASE_FAULTS) as hub:
+    with LocalHub(living_corpus, HubBehaviour(faults=BASE_FAULTS)) as hub:
         first_night = hub.clock.now()
         events_until = first_night - dt.timedelta(days=1)
         held_active: set[str] = set()

@@ -13,7 +13,14 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
-from hubgenome.local_hub.server import DEFAULT_LISTING_FIELDS, UNLIMITED_QUOTA, FaultSpec, LocalHub, load_corpus
+from hubgenome.local_hub.server import (
+    DEFAULT_LISTING_FIELDS,
+    UNLIMITED_QUOTA,
+    FaultSpec,
+    HubBehaviour,
+    LocalHub,
+    load_corpus,
+)
 from huggingface_hub import HfApi
 from huggingface_hub.errors import (
     BadRequestError,
@@ -322,21 +329,24 @@ def test_card_statuses_map_to_the_clients_exceptions(hub: LocalHub) -> None:
 
 
 def test_gated_cards_can_answer_403_or_be_served(tiny_corpus: Path) -> None:
-    with LocalHub(tiny_corpus, gated_status=403) as hub:
+    with LocalHub(tiny_corpus, HubBehaviour(gated_status=403)) as hub:
         answer = httpx2.get(f"{hub.url}/acme/gated-auto/resolve/main/README.md")
     assert answer.status_code == 403 and raised_by(answer) is GatedRepoError
-    with LocalHub(tiny_corpus, serve_gated_cards=True) as hub:
+    with LocalHub(tiny_corpus, HubBehaviour(serve_gated_cards=True)) as hub:
         answer = httpx2.get(f"{hub.url}/acme/gated-manual/resolve/main/README.md")
     assert answer.status_code == 200 and answer.text.endswith("acme/gated-manual\n")
     with pytest.raises(ValueError, match="401 or 403"):
-        LocalHub(tiny_corpus, gated_status=404)
+        LocalHub(tiny_corpus, HubBehaviour(gated_status=404))
 
 
 # --- rate limits ---------------------------------------------------------------------------------
 
 
 def test_every_answer_carries_ratelimit_headers_the_client_parses(tiny_corpus: Path) -> None:
-    with LocalHub(tiny_corpus, api_quota=10, resolver_quota=5, window_seconds=60) as hub, httpx2.Client() as client:
+    with (
+        LocalHub(tiny_corpus, HubBehaviour(api_quota=10, resolver_quota=5, window_seconds=60)) as hub,
+        httpx2.Client() as client,
+    ):
         answers = [
             client.get(f"{hub.url}/api/models"),
             client.get(f"{hub.url}/api/models/acme/nope"),
@@ -364,7 +374,10 @@ def test_unlimited_buckets_still_announce_a_large_quota(hub: LocalHub) -> None:
 
 
 def test_over_quota_is_429_per_bucket_and_client_until_the_window_resets(tiny_corpus: Path) -> None:
-    with LocalHub(tiny_corpus, api_quota=3, resolver_quota=1, window_seconds=1.0) as hub, httpx2.Client() as client:
+    with (
+        LocalHub(tiny_corpus, HubBehaviour(api_quota=3, resolver_quota=1, window_seconds=1.0)) as hub,
+        httpx2.Client() as client,
+    ):
         statuses = [client.get(f"{hub.url}/api/models").status_code for _ in range(5)]
         if statuses != [200, 200, 200, 429, 429]:  # the window turned mid-burst: try once more
             time.sleep(0.2)
@@ -455,7 +468,7 @@ def test_same_seed_same_faults_seen_by_the_client(tiny_corpus: Path) -> None:
     spec = "status=0.2:503,0.1:500;drop=0.15;truncate=0.2;seed=11"
     runs = []
     for _ in range(2):
-        with LocalHub(tiny_corpus, faults=spec) as hub:
+        with LocalHub(tiny_corpus, HubBehaviour(faults=spec)) as hub:
             runs.append(_outcomes(hub.url, 60))
             stats = hub.stats()
     assert runs[0] == runs[1]
@@ -463,14 +476,14 @@ def test_same_seed_same_faults_seen_by_the_client(tiny_corpus: Path) -> None:
     assert stats["faults_injected"]["drop"] == runs[0].count("RemoteProtocolError")
     assert stats["faults_injected"]["truncate"] == runs[0].count("truncated")
     assert stats["faults_injected"]["status_503"] == runs[0].count("503")
-    with LocalHub(tiny_corpus, faults=spec.replace("seed=11", "seed=12")) as hub:
+    with LocalHub(tiny_corpus, HubBehaviour(faults=spec.replace("seed=11", "seed=12"))) as hub:
         assert _outcomes(hub.url, 60) != runs[0]
 
 
 def test_each_fault_kind_as_the_client_sees_it(tiny_corpus: Path) -> None:
-    with LocalHub(tiny_corpus, faults="drop=1") as hub, pytest.raises(httpx2.RemoteProtocolError):
+    with LocalHub(tiny_corpus, HubBehaviour(faults="drop=1")) as hub, pytest.raises(httpx2.RemoteProtocolError):
         httpx2.get(f"{hub.url}/api/models")
-    with LocalHub(tiny_corpus, faults="truncate=1") as hub:
+    with LocalHub(tiny_corpus, HubBehaviour(faults="truncate=1")) as hub:
         cut = httpx2.get(f"{hub.url}/api/models", params={"full": "true"})
         card = httpx2.get(f"{hub.url}/acme/model-000/resolve/main/README.md")
         info = httpx2.get(f"{hub.url}/api/models/acme/model-000")
@@ -480,10 +493,10 @@ def test_each_fault_kind_as_the_client_sees_it(tiny_corpus: Path) -> None:
     assert card.content.endswith(b"acme/model-000\n")  # cards are never cut (a client could not tell)
     with pytest.raises(ValueError):
         info.json()
-    with LocalHub(tiny_corpus, faults="status=1:503") as hub:
+    with LocalHub(tiny_corpus, HubBehaviour(faults="status=1:503")) as hub:
         unavailable = httpx2.get(f"{hub.url}/api/models")
     assert unavailable.status_code == 503 and parse_ratelimit_headers(unavailable.headers) is not None
-    with LocalHub(tiny_corpus, faults="slow=1:0.4") as hub:
+    with LocalHub(tiny_corpus, HubBehaviour(faults="slow=1:0.4")) as hub:
         started = time.perf_counter()
         slow = httpx2.get(f"{hub.url}/api/models")
         assert time.perf_counter() - started >= 0.4 and slow.status_code == 200
@@ -491,7 +504,10 @@ def test_each_fault_kind_as_the_client_sees_it(tiny_corpus: Path) -> None:
 
 
 def test_first_page_429_then_normal_and_control_routes_never_faulted(tiny_corpus: Path) -> None:
-    with LocalHub(tiny_corpus, faults="first_page_429=1;drop=1;on=resolvers") as hub, httpx2.Client() as client:
+    with (
+        LocalHub(tiny_corpus, HubBehaviour(faults="first_page_429=1;drop=1;on=resolvers")) as hub,
+        httpx2.Client() as client,
+    ):
         info = client.get(f"{hub.url}/api/models/acme/model-000")
         first = client.get(f"{hub.url}/api/models")
         second = client.get(f"{hub.url}/api/models")

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
-from hubgenome.local_hub.server import LocalHub
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 from huggingface_hub import HfApi
 from huggingface_hub.errors import GatedRepoError
 from huggingface_hub.utils import hf_raise_for_status
@@ -109,7 +109,7 @@ def test_trees_cards_byte_identical_and_gated_statuses(trees_corpus: Path) -> No
                 assert answer.content == readme.encode("utf-8"), repo_id
     assert {repo_id for repo_id, status in statuses.items() if status == 401} == gated
     assert len(gated) == 52 and sum(status == 200 for status in statuses.values()) == len(cards) - 52
-    with LocalHub(trees_corpus, serve_gated_cards=True) as hub, httpx2.Client(base_url=hub.url) as client:
+    with LocalHub(trees_corpus, HubBehaviour(serve_gated_cards=True)) as hub, httpx2.Client(base_url=hub.url) as client:
         for repo_id in sorted(gated):
             assert client.get(f"/{repo_id}/raw/main/README.md").content == cards[repo_id].encode()
 

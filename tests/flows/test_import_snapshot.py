@@ -29,7 +29,7 @@ from hubgenome.flows.snapshot_import import (
     local_source,
     parse_tags,
 )
-from hubgenome.local_hub.server import LocalHub
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 from huggingface_hub import HfApi
 
 from hubgenome.core.errors import HubCrawlError, HubRequestError, SnapshotFormatError
@@ -434,7 +434,7 @@ def local_hub(tmp_path: Path):
     repo = tmp_path / "datasets" / SNAPSHOT_REPO
     write_csv(repo / "ai_ecosystem_withmodelcards.csv", snapshot_rows())
     (repo / "README.md").write_text("---\nlicense: mit\n---\n# The paper's snapshot\n")
-    with LocalHub(tmp_path / "corpus", datasets=tmp_path / "datasets") as hub:
+    with LocalHub(tmp_path / "corpus", HubBehaviour(datasets=tmp_path / "datasets")) as hub:
         yield hub
 
 

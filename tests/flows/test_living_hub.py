@@ -19,6 +19,7 @@ import pytest
 from hubgenome.local_hub.server import (
     DEFAULT_RATES,
     EVENT_KINDS,
+    HubBehaviour,
     HubClock,
     HubEvent,
     LivingCorpus,
@@ -104,7 +105,7 @@ def test_default_clock_starts_a_day_after_the_newest_date_and_dates_every_answer
 
 
 def test_seconds_per_request_makes_events_happen_during_a_crawl(corpus: Path) -> None:
-    with LocalHub(corpus, clock_start=START, seconds_per_request=60) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START, seconds_per_request=60)) as hub:
         hub.schedule([HubEvent(at(2), "create", "acme/born-mid-crawl")])
         api = HfApi(endpoint=hub.url)
         with pytest.raises(RepositoryNotFoundError):
@@ -119,7 +120,7 @@ def test_seconds_per_request_makes_events_happen_during_a_crawl(corpus: Path) ->
 def test_events_between_pages_do_not_break_a_createdat_walk(corpus: Path) -> None:
     order = [m["id"] for m in sorted(ALL_MODELS, key=lambda m: (m["createdAt"], m["_id"]), reverse=True)]
     later_victim, later_committed = order[20], order[15]
-    with LocalHub(corpus, clock_start=START) as hub, httpx2.Client() as client:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub, httpx2.Client() as client:
         answer = client.get(f"{hub.url}/api/models", params={"sort": "createdAt", "limit": 5})
         seen = ids_of(answer.json())
         hub.schedule(
@@ -145,7 +146,7 @@ def test_events_between_pages_do_not_break_a_createdat_walk(corpus: Path) -> Non
 
 
 def test_a_committed_model_moves_to_the_front_of_a_lastmodified_walk(corpus: Path) -> None:
-    with LocalHub(corpus, clock_start=START) as hub, httpx2.Client() as client:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub, httpx2.Client() as client:
         answer = client.get(f"{hub.url}/api/models", params={"sort": "lastModified", "limit": 4})
         seen = ids_of(answer.json())
         everything = ids_of(first_page(hub.url, sort="lastModified"))
@@ -226,7 +227,7 @@ def test_overlay_pages_match_a_brute_force_sort_while_events_keep_landing(tmp_pa
 
 
 def test_filters_search_and_author_see_the_merged_view(corpus: Path) -> None:
-    with LocalHub(corpus, clock_start=START) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub:
         hub.schedule(
             [
                 HubEvent(at(1), "create", "acme/special", tags=("license:mit", "special")),
@@ -245,7 +246,7 @@ def test_filters_search_and_author_see_the_merged_view(corpus: Path) -> None:
 
 
 def test_rename_answers_307_with_a_relative_location_that_clients_follow(corpus: Path, tmp_path: Path) -> None:
-    with LocalHub(corpus, clock_start=START) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub:
         before = httpx2.get(f"{hub.url}/api/models/acme/model-000").json()
         hub.schedule(
             [
@@ -272,7 +273,7 @@ def test_rename_answers_307_with_a_relative_location_that_clients_follow(corpus:
 
 def test_launch_keeps_old_dates_and_flags_do_not_move_lastmodified(corpus: Path) -> None:
     tokens = {"hf_alice": "alice"}
-    with LocalHub(corpus, clock_start=START, tokens=tokens) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START, tokens=tokens)) as hub:
         hub.schedule(
             [
                 HubEvent(at(1), "create", "alice/stealth", private=True),
@@ -298,7 +299,7 @@ def test_launch_keeps_old_dates_and_flags_do_not_move_lastmodified(corpus: Path)
 
 
 def test_card_edit_is_a_commit_with_new_text_sha_and_lastmodified(corpus: Path) -> None:
-    with LocalHub(corpus, clock_start=START) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub:
         hub.schedule([HubEvent(at(1), "card_edit", "acme/model-000", card="# new card\n", sha="e" * 40)])
         hub.advance(60)
         card = httpx2.get(f"{hub.url}/acme/model-000/resolve/main/README.md")
@@ -314,7 +315,7 @@ def test_card_edit_is_a_commit_with_new_text_sha_and_lastmodified(corpus: Path) 
 
 def test_private_models_exist_only_for_their_owners_token(corpus: Path, tmp_path: Path) -> None:
     tokens = {"hf_alice": "alice", "hf_bob": "bob"}
-    with LocalHub(corpus, clock_start=START, tokens=tokens) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START, tokens=tokens)) as hub:
         hub.schedule(
             [
                 HubEvent(at(1), "create", "alice/secret", private=True, card="secret card\n"),
@@ -343,7 +344,7 @@ def test_private_models_exist_only_for_their_owners_token(corpus: Path, tmp_path
 
 
 def test_heavy_pages_answer_504_and_a_smaller_limit_succeeds(corpus: Path) -> None:
-    with LocalHub(corpus, heavy_page_budget=1000) as hub:
+    with LocalHub(corpus, HubBehaviour(heavy_page_budget=1000)) as hub:
         heavy = httpx2.get(f"{hub.url}/api/models", params={"full": "true", "limit": 100})
         assert heavy.status_code == 504 and "smaller limit" in heavy.json()["error"]
         assert httpx2.get(f"{hub.url}/api/models", params={"full": "true", "limit": 30}).status_code == 200
@@ -352,7 +353,7 @@ def test_heavy_pages_answer_504_and_a_smaller_limit_succeeds(corpus: Path) -> No
         expand = [("expand[]", "sha"), ("expand[]", "tags"), ("limit", "500")]
         assert httpx2.get(f"{hub.url}/api/models", params=expand).status_code == 200
     with pytest.raises(ValueError, match="heavy_page_budget"):
-        LocalHub(corpus, heavy_page_budget=0)
+        LocalHub(corpus, HubBehaviour(heavy_page_budget=0))
 
 
 # --- generator, rates, JSONL ----------------------------------------------------------------------
@@ -390,7 +391,7 @@ def test_rate_specs_parse_print_and_reject_nonsense() -> None:
 
 
 def test_events_that_no_longer_apply_are_skipped_not_applied(corpus: Path) -> None:
-    with LocalHub(corpus, clock_start=START) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub:
         hub.schedule(
             [
                 HubEvent(at(1), "delete", "acme/model-000"),
@@ -410,7 +411,7 @@ def test_events_that_no_longer_apply_are_skipped_not_applied(corpus: Path) -> No
 
 def test_truth_matches_a_full_listing_after_generated_events(corpus: Path) -> None:
     rates = "create=0.5,commit=0.5,card_edit=0.2,delete=0.1,rename=0.1,make_private=0.1,launch=0.5,counters=1"
-    with LocalHub(corpus, event_rate=rates, seed=5, clock_start=START, tokens={"t": "acme"}) as hub:
+    with LocalHub(corpus, HubBehaviour(event_rate=rates, seed=5, clock_start=START, tokens={"t": "acme"})) as hub:
         hub.advance(2 * 86_400)
         truth = hub.truth()
         assert truth.events_applied == len(hub.event_log) > 20
@@ -431,7 +432,7 @@ def test_truth_matches_a_full_listing_after_generated_events(corpus: Path) -> No
 
 
 def test_reload_replays_the_applied_events(corpus: Path) -> None:
-    with LocalHub(corpus, clock_start=START) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub:
         hub.schedule([HubEvent(at(1), "create", "acme/kept"), HubEvent(at(1), "delete", "acme/model-002")])
         hub.advance(60)
         hub.reload()
@@ -456,7 +457,7 @@ def test_faults_can_be_replaced_at_runtime(corpus: Path) -> None:
 
 
 def test_events_can_be_scheduled_over_http(corpus: Path) -> None:
-    with LocalHub(corpus, clock_start=START) as hub:
+    with LocalHub(corpus, HubBehaviour(clock_start=START)) as hub:
         body = orjson.dumps(HubEvent(at(1), "create", "acme/remote").to_json())
         assert httpx2.post(f"{hub.url}/_hubgenome/events", content=body).json()["scheduled"] == 1
         assert httpx2.post(f"{hub.url}/_hubgenome/clock", json={"advance": 60}).json()["applied"] == 1
@@ -505,7 +506,7 @@ def test_serve_hub_command_runs_a_living_hub(corpus: Path, tmp_path: Path) -> No
 
 def test_a_real_corpus_lives_through_a_crawl_without_losing_anybody(trees_corpus: Path) -> None:
     rates = "default,create=0.05,commit=0.05,card_edit=0.02,delete=0.01,rename=0.01,counters=0.2"
-    with LocalHub(trees_corpus, event_rate=rates, seed=11, seconds_per_request=1800) as hub:
+    with LocalHub(trees_corpus, HubBehaviour(event_rate=rates, seed=11, seconds_per_request=1800)) as hub:
         start = hub.clock.now()
         api = HfApi(endpoint=hub.url)
         expand = ["lastModified", "createdAt", "sha"]

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from hubgenome.flows.pipeline import LOCK_FILE_NAME, PipelineFailedError, PipelineLock, run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
-from hubgenome.local_hub.server import LocalHub
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 from typer.testing import CliRunner
 
 from hubgenome.cli import app
@@ -118,7 +118,7 @@ def test_failed_stage_alerts_keeps_the_warehouse_and_the_next_run_resumes(
 
 def test_a_second_run_is_refused_while_the_first_one_runs(small_corpus: Path, tmp_path: Path) -> None:
     # Every listing answer takes 1.5 s, so the first run is still crawling when the second starts.
-    with LocalHub(small_corpus, faults="slow=1:1.5;on=api") as hub:
+    with LocalHub(small_corpus, HubBehaviour(faults="slow=1:1.5;on=api")) as hub:
         results: dict[str, object] = {}
         first = threading.Thread(target=lambda: results.update(first=_run(hub.url, tmp_path, build=False)))
         first.start()

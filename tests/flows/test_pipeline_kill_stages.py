@@ -42,7 +42,7 @@ import pytest
 from hubgenome.flows.pipeline import run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
-from hubgenome.local_hub.server import LocalHub
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 
 from tests.support.crawling import fast_client
 
@@ -357,7 +357,7 @@ def test_a_run_killed_inside_a_stage_loses_nothing_and_never_publishes_half_a_wa
     warehouse = data_dir / WAREHOUSE
     before = _sha256(warehouse)
 
-    with LocalHub(corpus, port=prior_night.port, faults=SLOW_HUB if stage.slow_hub else None) as hub:
+    with LocalHub(corpus, HubBehaviour(faults=SLOW_HUB if stage.slow_hub else None), port=prior_night.port) as hub:
         _run_until_killed(hub, data_dir, stage)
 
     # What the dashboard serves right after the kill: a complete warehouse, never a partial one.
