@@ -550,7 +550,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path) -> ReportPaths:
     if _table(con, "reproduction").is_empty():
         msg = (
             "The warehouse has no analytics.reproduction table: build it with the analytics step "
-            "(hubgenome build, or build_warehouse with the analytics before_publish hook) before writing the report."
+            "(hubgenome build, or hubgenome.flows.build.build_and_publish) before writing the report."
         )
         raise ValueError(msg)
     out_dir = Path(out_dir)

@@ -1,7 +1,6 @@
 """Run every analysis of issue 4 on a built warehouse and write the results into its ``analytics`` schema.
 
-Called by the build (``hubgenome.flows.build.build_warehouse(before_publish=...)``, see
-:mod:`hubgenome.flows.analytics_stage`)
+Called by the build (``hubgenome.flows.build.build_and_publish``, see :mod:`hubgenome.flows.analytics_stage`)
 on the freshly built file, before it is published, so readers always see marts and analytics from
 the same build. It reads the marts once (:mod:`hubgenome.analytics.inputs`), builds the lineage graph once
 and derives the paper's graph variants from it by edge masks, runs the pure analyses, and writes

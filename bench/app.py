@@ -142,8 +142,9 @@ def _warm_up_imports(work: Path) -> None:
 
 
 def _build(name: str, corpus: Path, work: Path, analytics: bool) -> Path:
-    from hubgenome.flows.build import build_warehouse
+    from hubgenome.flows.build import build_and_publish
     from hubgenome.flows.corpus_import import import_corpus
+    from hubgenome.flows.options import BuildOptions
 
     data_dir = work / f"app-{name}"
     warehouse = data_dir / "warehouse.duckdb"
@@ -155,12 +156,7 @@ def _build(name: str, corpus: Path, work: Path, analytics: bool) -> Path:
     raw.unlink(missing_ok=True)
     print(f"{name}: importing {corpus} and building (this takes minutes for the tiled corpus)")
     import_corpus(corpus, raw)
-    hook = None
-    if analytics:
-        from hubgenome.flows.analytics_stage import analytics_before_publish
-
-        hook = analytics_before_publish
-    build_warehouse(data_dir, raw_db=raw, warehouse=warehouse, before_publish=hook)
+    build_and_publish(data_dir, BuildOptions(analytics=analytics), raw_db=raw, warehouse=warehouse)
     return warehouse
 
 

@@ -21,7 +21,7 @@ card; without it every night fetches 20,000 backlog cards the Hub does not have)
 times: the Hub's seeded events of one simulated day (``generate_events`` drawn by the Hub from its
 state: ``--changed`` commits + card edits a night in the calibrated 5:1 split, ``--recounted``
 counter changes, the calibrated default rates of every other kind), the hub clock advanced by a
-day through ``/_hubgenome/clock``, and ``run_pipeline(..., id_sweep="always")`` timed. Printed per
+day through ``/_hubgenome/clock``, and ``run_pipeline`` (id sweep every night) timed. Printed per
 night: requests (the client's, and the Hub's by bucket and by stage) against the minimum the
 night's changes require, models missed (published warehouse vs the Hub's truth), stage walls,
 peak RSS.
@@ -486,11 +486,13 @@ def run_living(args: argparse.Namespace, corpus: Path, work: Path) -> None:
     from hubgenome.flows import pipeline as pipeline_module
     from hubgenome.flows.corpus_import import import_corpus
     from hubgenome.flows.hub_client import HubClient
+    from hubgenome.flows.options import BuildOptions, PipelineOptions
     from hubgenome.flows.pipeline import STAGES, run_pipeline
     from hubgenome.flows.sweeps import run_sweep
 
     from hubgenome.core.paths import paths
 
+    nightly = PipelineOptions(id_sweep="always", build=BuildOptions(analytics=not args.no_analytics))
     started = time.perf_counter()
     models = _count_models(corpus)
     changed = args.changed if args.changed is not None else max(1, round(30_000 * models / WHOLE_HUB))
@@ -544,10 +546,7 @@ def run_living(args: argparse.Namespace, corpus: Path, work: Path) -> None:
             marks.clear()
             clients[:] = [HubClient(url)]
             started = time.perf_counter()
-            summary = run_pipeline(
-                endpoint=url, data_dir=data_dir, id_sweep="always", analytics=not args.no_analytics,
-                show_progress=False, client=clients[0],
-            )  # fmt: skip
+            summary = run_pipeline(client=clients[0], data_dir=data_dir, options=nightly, show_progress=False)
             wall = time.perf_counter() - started
             peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
             hub_stats = _control(url, "/_hubgenome/stats")
@@ -654,9 +653,11 @@ def main() -> None:
     from hubgenome.flows import landing
     from hubgenome.flows.corpus_import import import_corpus
     from hubgenome.flows.hub_client import HubClient
+    from hubgenome.flows.options import BuildOptions, PipelineOptions
     from hubgenome.flows.pipeline import run_pipeline
     from hubgenome.flows.sweeps import run_sweep
 
+    nightly = PipelineOptions(id_sweep="always", build=BuildOptions(analytics=not args.no_analytics))
     hub, url = start_hub(corpus)
     try:
         started = time.perf_counter()
@@ -681,10 +682,7 @@ def main() -> None:
     hub, new_url = start_hub(corpus, port=int(url.rsplit(":", 1)[1]))
     try:
         started = time.perf_counter()
-        summary = run_pipeline(
-            endpoint=new_url, data_dir=data_dir, id_sweep="always", analytics=not args.no_analytics,
-            show_progress=False,
-        )  # fmt: skip
+        summary = run_pipeline(client=HubClient(new_url), data_dir=data_dir, options=nightly, show_progress=False)
         wall = time.perf_counter() - started
     finally:
         hub.terminate()

@@ -1,13 +1,9 @@
-"""The analytics step of the build: a Prefect task and the ``before_publish`` hook that runs it.
+"""The analytics step of a warehouse build: the ``analytics`` schema computed into the build file.
 
-``hubgenome.flows.build.build_warehouse`` calls its ``before_publish`` hook with the freshly built file after
-every dbt test passed and before the atomic publish; :func:`analytics_before_publish` opens that
-file, runs :func:`hubgenome.analytics.run.run_analytics` and closes it, so a published warehouse always
+:func:`hubgenome.flows.build.build_and_publish` calls :func:`analytics_before_publish` with the
+freshly built file after every dbt test passed and before the atomic publish; it opens that file,
+runs :func:`hubgenome.analytics.run.run_analytics` and closes it, so a published warehouse always
 carries analytics computed from its own marts. If the analytics fail, nothing is published.
-
-    from hubgenome.flows.build import build_warehouse
-    from hubgenome.flows.analytics_stage import analytics_before_publish
-    build_warehouse(data_dir, before_publish=analytics_before_publish)
 
 With a Dask scheduler named (``dask_address``; the CLI's ``--dask`` / ``HUBGENOME_DASK_ADDRESS``),
 the similarity tables' scoring jobs run as ``score-similarity-partition`` tasks on its workers
@@ -20,16 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 from hubgenome.analytics import similarity
 from hubgenome.analytics.run import DEFAULT_SEED, AnalyticsResult, run_analytics
+from hubgenome.flows.scale_out import dask_task_runner, map_tasks
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-
-if TYPE_CHECKING:
-    from hubgenome.flows.build import BuildResult
+from prefect.context import FlowRunContext, TaskRunContext
 
 
 @task(name="score-similarity-partition", retries=1, cache_policy=NO_CACHE)
@@ -45,8 +39,6 @@ def dask_partition_scorer(address: str) -> Iterator[similarity.PartitionScorer]:
     One connection for the block; each call submits one task per job and returns the results in
     job order.
     """
-    from hubgenome.flows.scale_out import dask_task_runner, map_tasks
-
     with dask_task_runner(address) as runner:
 
         def score(jobs: list[similarity.ScoringJob]) -> list[list[tuple]]:
@@ -85,26 +77,13 @@ def run_analytics_task(
 
 
 def analytics_before_publish(path: Path, dask_address: str | None = None) -> None:
-    """``build_warehouse(before_publish=...)`` hook: write the ``analytics`` schema into the build file.
+    """The ``before_publish`` step of a build: write the ``analytics`` schema into the build file at ``path``.
 
-    Runs the task's function directly (``.fn``) so it works inside or outside a Prefect flow run;
-    inside a flow, call :func:`run_analytics_task` to get task-level retries and logging instead.
+    Inside a Prefect flow or task run (``hubgenome build``, the nightly pipeline, the demo) it runs
+    as the ``run-analytics`` task, with its retry and its state and logs in Prefect; outside one (a
+    test or benchmark building a warehouse directly) as a plain call, without Prefect.
     """
-    run_analytics_task.fn(str(path), dask_address=dask_address)
-
-
-def build_and_analyse(
-    data_dir: Path | None = None,
-    *,
-    raw_db: Path | None = None,
-    warehouse: Path | None = None,
-) -> BuildResult:
-    """Build the warehouse with the analytics step before the publish; returns the ``BuildResult``.
-
-    Examples
-    --------
-    >>> build_and_analyse(Path("data"))  # doctest: +SKIP
-    """
-    from hubgenome.flows.build import build_warehouse
-
-    return build_warehouse(data_dir, raw_db=raw_db, warehouse=warehouse, before_publish=analytics_before_publish)
+    if FlowRunContext.get() is not None or TaskRunContext.get() is not None:
+        run_analytics_task(str(path), dask_address=dask_address)
+    else:
+        run_analytics_task.fn(str(path), dask_address=dask_address)

@@ -31,7 +31,6 @@ from hubgenome.flows.sweeps import run_sweep
 
 from hubgenome.core.errors import ConfigurationError
 from hubgenome.core.paths import paths
-from hubgenome.core.settings import resolve_endpoint
 
 SAMPLE_SIZE = 10
 
@@ -238,14 +237,12 @@ def compare(
 
 def run_audit(
     *,
-    endpoint: str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
+    client: HubClient,
+    data_dir: str | os.PathLike[str],
     fresh: bool = False,
-    token: str | bool | None = None,
-    client: HubClient | None = None,
     task_retries: int | None = None,
 ) -> AuditReport:
-    """Audit the landing and the published warehouse of ``data_dir`` against an id sweep of ``endpoint``.
+    """Audit the landing and the published warehouse of ``data_dir`` against an id sweep of ``client``'s Hub.
 
     ``fresh`` runs a new id sweep first (landed like any other); otherwise the newest completed
     sweep of the endpoint is used.
@@ -256,7 +253,6 @@ def run_audit(
         When there is no landing, or no completed id sweep of the endpoint and ``fresh`` is false.
     """
     data_paths = paths(data_dir)
-    client = client or HubClient(resolve_endpoint(endpoint), token=token)
     if not data_paths.raw_db.exists():
         msg = f"No raw landing at {data_paths.raw_db}: run `hubgenome crawl` first."
         raise ConfigurationError(msg)

@@ -8,6 +8,10 @@ only: a reader that opened the old file keeps reading the old inode until it clo
 build deletes its file and leaves the published warehouse untouched; the file of a build that was
 killed (SIGKILL, power loss) is deleted by the next build.
 
+Between the dbt build and the publish comes the analytics step (:mod:`hubgenome.flows.analytics_stage`):
+:func:`build_and_publish` is the one place that puts the three together, for ``hubgenome build``,
+the nightly pipeline and the demo alike; :func:`build_warehouse` alone is the dbt part.
+
 dbt's ``target/`` and ``logs/`` go under ``<data dir>/dbt/`` so the repository stays clean.
 
 What a build runs: seeds, models and data tests. dbt unit tests check the SQL logic on fixed
@@ -19,6 +23,7 @@ statement, which costs about a second of CPU per build.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -30,10 +35,11 @@ from pathlib import Path
 
 import duckdb
 from hubgenome.flows import landing
+from hubgenome.flows.options import BuildOptions
 from prefect import flow
 
 from hubgenome.core.errors import HubgenomeError, LandingLockedError
-from hubgenome.core.paths import dbt_project_dir, paths
+from hubgenome.core.paths import dbt_project_dir, paths, resolve_data_dir
 from hubgenome.core.settings import resolve_dask_address
 
 #: dbt node statuses that count as success.
@@ -242,13 +248,17 @@ def _check_standalone(build_db: Path) -> None:
 
 
 def build_warehouse(
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     raw_db: Path | None = None,
     warehouse: Path | None = None,
     before_publish: Callable[[Path], None] | None = None,
 ) -> BuildResult:
-    """Build the warehouse from the raw landing and publish it atomically.
+    """Build the warehouse from the raw landing and publish it atomically: the dbt part of a build.
+
+    :func:`build_and_publish` puts the analytics step between this build and its publish; called
+    directly with no ``before_publish`` (tests of the dbt models, benchmarks of dbt alone), the
+    warehouse is published with the dbt models only.
 
     Parameters
     ----------
@@ -260,7 +270,8 @@ def build_warehouse(
         Where to publish (default ``<data dir>/warehouse.duckdb``).
     before_publish
         Called with the path of the freshly built file after every dbt test passed and before it
-        is published (the analytics step writes its tables there); if it raises, nothing is published.
+        is published (:func:`build_and_publish` passes the analytics step, which writes its tables
+        there); if it raises, nothing is published.
 
     Raises
     ------
@@ -330,6 +341,49 @@ def build_warehouse(
     return result
 
 
+def build_and_publish(
+    data_dir: str | os.PathLike[str] | None,
+    options: BuildOptions | None = None,
+    *,
+    raw_db: Path | None = None,
+    warehouse: Path | None = None,
+) -> BuildResult:
+    """Build the warehouse, compute its analytics into the build file, then publish it atomically.
+
+    The one place where build, analytics and publish are put together: ``hubgenome build``, the
+    nightly pipeline and the demo all come here, so a published warehouse carries analytics unless
+    ``options.analytics`` says otherwise, and an analytics failure (an import error included)
+    publishes nothing, whichever way the build was started.
+
+    Parameters
+    ----------
+    data_dir
+        The data directory (its ``raw.duckdb`` is read, ``warehouse.duckdb`` replaced).
+    options
+        :class:`~hubgenome.flows.options.BuildOptions` (default: with analytics, scored here).
+    raw_db, warehouse
+        Other paths than the data directory's (see :func:`build_warehouse`).
+
+    Raises
+    ------
+    WarehouseBuildError
+        When a dbt node failed; nothing was published.
+
+    Examples
+    --------
+    >>> build_and_publish(Path("data"), BuildOptions(dask_address="tcp://scheduler:8786"))  # doctest: +SKIP
+    """
+    options = options or BuildOptions()
+    analyse = None
+    if options.analytics:
+        # Imported here, not at the top: a build timed without analytics (bench/build.py) never
+        # loads scikit-learn and the rest of the analytics' dependencies.
+        from hubgenome.flows.analytics_stage import analytics_before_publish
+
+        analyse = functools.partial(analytics_before_publish, dask_address=options.dask_address)
+    return build_warehouse(data_dir, raw_db=raw_db, warehouse=warehouse, before_publish=analyse)
+
+
 @flow(name="build-warehouse", log_prints=True)
 def build_flow(
     data_dir: str | None = None,
@@ -344,18 +398,9 @@ def build_flow(
     analytics step (the ``run-analytics`` task, with ``analytics=True``) succeeded. With
     ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) the similarity scoring runs on that Dask cluster.
     """
-    before_publish = None
-    if analytics:
-        from hubgenome.flows.analytics_stage import run_analytics_task
-
-        address = resolve_dask_address(dask_address)
-
-        def before_publish(path: Path) -> None:
-            run_analytics_task(str(path), dask_address=address)
-
-    return build_warehouse(
-        Path(data_dir) if data_dir else None,
+    return build_and_publish(
+        resolve_data_dir(data_dir),
+        BuildOptions(analytics=analytics, dask_address=resolve_dask_address(dask_address)),
         raw_db=Path(raw_db) if raw_db else None,
         warehouse=Path(warehouse) if warehouse else None,
-        before_publish=before_publish,
     )

@@ -12,38 +12,35 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import orjson
 from hubgenome.flows import landing
-from hubgenome.flows.hub_client import MIN_PAGE_LIMIT, HubClient, ListingPage, page_limit, with_page_limit
+from hubgenome.flows.hub_client import HubClient, ListingPage
+from hubgenome.flows.options import (
+    CARD_BATCH_SIZE,
+    DEFAULT_CARD_BACKLOG_LIMIT,
+    DEFAULT_OVERLAP,
+    CrawlMode,
+    CrawlOptions,
+)
+from hubgenome.flows.page_prefetcher import PagePrefetcher
+from hubgenome.flows.progress import progress_bars, progress_wanted
+from hubgenome.flows.scale_out import fetch_cards_on_dask
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from hubgenome.core.errors import ConfigurationError, HubCrawlError, HubRequestError, PageTooHeavyError
-from hubgenome.core.paths import paths
+from hubgenome.core.errors import ConfigurationError, HubCrawlError
+from hubgenome.core.paths import paths, resolve_data_dir
 from hubgenome.core.settings import CRAWL_EXPAND, resolve_dask_address, resolve_endpoint
 
-CrawlMode = Literal["full", "incremental"]
 SORT_BY_MODE: dict[str, str] = {"full": "createdAt", "incremental": "lastModified"}
-DEFAULT_OVERLAP = dt.timedelta(hours=2)
-CARD_BATCH_SIZE = 500
-#: Timeouts in a row (504, or no answer in time) after which a listing page is asked for at half its size.
-HEAVY_PAGE_TIMEOUTS = 2
-#: Cards of earlier crawls still owed (errors, reconciled models) fetched per crawl, oldest first.
-DEFAULT_CARD_BACKLOG_LIMIT = 20_000
 
 logger = logging.getLogger(__name__)
 
@@ -182,58 +179,6 @@ def _split_page(
     return split
 
 
-class PagePrefetcher:
-    """Fetches the next listing page in a background thread while the current one is landed.
-
-    A page that keeps timing out (the Hub answers 504 to pages too heavy for it, every time) is
-    asked for again at half its ``limit`` with the same cursor, down to :data:`MIN_PAGE_LIMIT`, and
-    the crawl's checkpoint is moved to that smaller URL at once (here, in the landing thread), so
-    a crawl resumed on another night does not start over with the page that cannot be built.
-    """
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, client: HubClient, crawl_id: str) -> None:
-        self._con = con
-        self._client = client
-        self._crawl_id = crawl_id
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
-        self._pending: Future[ListingPage] | None = None
-        self.pages_shrunk = 0
-
-    def _get(self, url: str) -> ListingPage:
-        limit = page_limit(url)
-        shrinkable = limit is not None and limit > MIN_PAGE_LIMIT
-        return self._client.get_page(url, timeouts_before_giving_up=HEAVY_PAGE_TIMEOUTS if shrinkable else None)
-
-    def submit(self, url: str | None) -> None:
-        self._pending = self._executor.submit(self._get, url) if url else None
-
-    @property
-    def pending(self) -> bool:
-        return self._pending is not None
-
-    def result(self) -> ListingPage:
-        """The page asked for last, shrinking it (and moving the checkpoint) while it times out."""
-        assert self._pending is not None
-        while True:
-            try:
-                return self._pending.result()
-            except PageTooHeavyError as exc:
-                limit = page_limit(exc.url) or MIN_PAGE_LIMIT
-                smaller = with_page_limit(exc.url, max(MIN_PAGE_LIMIT, limit // 2))
-                logger.warning("page kept timing out at limit=%d; asking for %s", limit, smaller)
-                landing.save_checkpoint(self._con, self._crawl_id, smaller)
-                self.pages_shrunk += 1
-                self._pending = self._executor.submit(self._get, smaller)
-
-    def __enter__(self) -> PagePrefetcher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
-
 def crawl_listing(
     con: duckdb.DuckDBPyConnection,
     client: HubClient,
@@ -299,6 +244,7 @@ def fetch_cards(
     crawl_id: str,
     *,
     concurrency: int = 8,
+    batch_size: int = CARD_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
     todo: list[tuple[str, str | None]] | None = None,
 ) -> Counter[str]:
@@ -306,7 +252,7 @@ def fetch_cards(
 
     ``todo`` names other (model id, sha) pairs to fetch instead (the card backlog); the outcomes
     are landed under ``crawl_id`` either way. Outcomes (``ok``, ``missing``, ``gated``, ``error``
-    with the HTTP status) are landed in batches; a failure of one model never stops the others.
+    with the HTTP status) are landed ``batch_size`` at a time; a failure of one model never stops the others.
     Returns the count of each outcome.
     """
     if todo is None:
@@ -324,7 +270,7 @@ def fetch_cards(
                 batch.append(fetch)
                 outcomes[fetch.status] += 1
                 done += 1
-                if len(batch) >= CARD_BATCH_SIZE:
+                if len(batch) >= batch_size:
                     landing.land_cards(con, crawl_id, batch)
                     batch = []
                 if on_progress is not None:
@@ -372,64 +318,12 @@ def fetch_card_backlog(
     return BacklogResult(dict(outcomes), total, [model_id for model_id, _ in remaining])
 
 
-# -- terminal progress ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    with progress:
-        yield progress
-
-
-def _show_progress() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
 # -- Prefect -------------------------------------------------------------------------------------------
-
-
-def _retry_unless_client_error(task, task_run, state) -> bool:
-    """Retry network trouble, never our own mistakes: a configuration error or a 4xx answer."""
-    try:
-        state.result()
-    except (ConfigurationError, HubRequestError):
-        return False
-    except Exception:
-        return True
-    return True
-
-
-#: Options of every task that talks to the Hub: exponential backoff with jitter, no retry on 4xx,
-#: no result caching (the landing is the state; a task re-run resumes from its checkpoint).
-NETWORK_TASK_OPTIONS: dict = {
-    "retry_delay_seconds": exponential_backoff(backoff_factor=10),
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": _retry_unless_client_error,
-    "cache_policy": NO_CACHE,
-}
 
 
 @task(name="crawl-listing", retries=3, **NETWORK_TASK_OPTIONS)
 def crawl_listing_task(
-    raw_db: Path,
-    client: HubClient,
-    crawl_id: str,
-    limit: int | None,
-    show_progress: bool,
-    include_private: bool = False,
+    raw_db: Path, client: HubClient, crawl_id: str, options: CrawlOptions, show_progress: bool
 ) -> ListingResult:
     """Land the listing pages of one crawl, resuming from its checkpoint (each retry resumes too)."""
     logger = get_run_logger()
@@ -441,7 +335,7 @@ def crawl_listing_task(
             logger.info("Listing of %s already complete (%d models).", crawl_id, run.models_landed)
             return ListingResult()
         logger.info("Listing %s from page %d (%s)", crawl_id, run.pages_landed + 1, run.next_url)
-        with _progress(show_progress) as progress:
+        with progress_bars(show_progress) as progress:
             bar = progress.add_task("listing", total=None, rate="") if progress else None
             started = time.perf_counter()
 
@@ -451,7 +345,9 @@ def crawl_listing_task(
                     rate = (landed - run.models_landed) / max(time.perf_counter() - started, 1e-9)
                     progress.update(bar, completed=landed, rate=f"{rate:,.0f} models/s")
 
-            result = crawl_listing(con, client, run, limit=limit, on_page=on_page, include_private=include_private)
+            result = crawl_listing(
+                con, client, run, limit=options.limit, on_page=on_page, include_private=options.include_private
+            )
         logger.info(
             "Listing done: %d pages, %d models in %.1f s%s%s%s",
             result.pages,
@@ -468,13 +364,13 @@ def crawl_listing_task(
 
 @task(name="fetch-cards", retries=2, **NETWORK_TASK_OPTIONS)
 def fetch_cards_task(
-    raw_db: Path, client: HubClient, crawl_id: str, concurrency: int, show_progress: bool
+    raw_db: Path, client: HubClient, crawl_id: str, options: CrawlOptions, show_progress: bool
 ) -> dict[str, int]:
     """Fetch the cards of the crawl's new or changed models with bounded concurrency."""
     logger = get_run_logger()
     con = landing.connect(raw_db)
     try:
-        with _progress(show_progress) as progress:
+        with progress_bars(show_progress) as progress:
             bar = progress.add_task("cards", total=None, rate="") if progress else None
             started = time.perf_counter()
 
@@ -485,7 +381,14 @@ def fetch_cards_task(
                 if done % 1000 == 0 or done == total:
                     logger.info("cards: %d/%d fetched", done, total)
 
-            outcomes = fetch_cards(con, client, crawl_id, concurrency=concurrency, on_progress=on_progress)
+            outcomes = fetch_cards(
+                con,
+                client,
+                crawl_id,
+                concurrency=options.card_concurrency,
+                batch_size=options.card_batch_size,
+                on_progress=on_progress,
+            )
         logger.info("Cards fetched: %s", dict(outcomes) or "none needed")
         return dict(outcomes)
     finally:
@@ -493,15 +396,18 @@ def fetch_cards_task(
 
 
 @task(name="fetch-card-backlog", retries=2, **NETWORK_TASK_OPTIONS)
-def fetch_card_backlog_task(
-    raw_db: Path, client: HubClient, crawl_id: str, limit: int, concurrency: int, include_private: bool
-) -> BacklogResult:
+def fetch_card_backlog_task(raw_db: Path, client: HubClient, crawl_id: str, options: CrawlOptions) -> BacklogResult:
     """Fetch cards still owed from earlier crawls (errors, reconciled models), oldest first, bounded."""
     logger = get_run_logger()
     con = landing.connect(raw_db)
     try:
         result = fetch_card_backlog(
-            con, client, crawl_id, limit=limit, concurrency=concurrency, include_private=include_private
+            con,
+            client,
+            crawl_id,
+            limit=options.card_backlog_limit,
+            concurrency=options.card_concurrency,
+            include_private=options.include_private,
         )
     finally:
         con.close()
@@ -510,16 +416,18 @@ def fetch_card_backlog_task(
     return result
 
 
-def _fetch_cards_on_dask(
-    raw_db: Path, client: HubClient, crawl_id: str, address: str, concurrency: int, batch_size: int | None
-) -> dict[str, int]:
-    """The cards step on the Dask cluster at ``address`` (imported lazily: the local path never needs Dask)."""
-    from hubgenome.flows.scale_out import CARD_BATCH_SIZE, fetch_cards_on_dask
-
+def _fetch_cards_on_dask(raw_db: Path, client: HubClient, crawl_id: str, options: CrawlOptions) -> dict[str, int]:
+    """The cards step on the Dask cluster at ``options.dask_address``, landed here batch by batch."""
+    assert options.dask_address is not None
     con = landing.connect(raw_db)
     try:
         outcomes, _ = fetch_cards_on_dask(
-            con, client, crawl_id, address=address, concurrency=concurrency, batch_size=batch_size or CARD_BATCH_SIZE
+            con,
+            client,
+            crawl_id,
+            address=options.dask_address,
+            concurrency=options.card_concurrency,
+            batch_size=options.card_batch_size,
         )
     finally:
         con.close()
@@ -528,64 +436,70 @@ def _fetch_cards_on_dask(
 
 def run_crawl(
     *,
+    client: HubClient,
+    data_dir: str | os.PathLike[str],
     mode: CrawlMode = "full",
-    endpoint: str | None = None,
-    cards: bool = True,
-    limit: int | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    card_concurrency: int = 8,
-    overlap_minutes: float = DEFAULT_OVERLAP.total_seconds() / 60,
-    token: str | bool | None = None,
-    client: HubClient | None = None,
+    options: CrawlOptions | None = None,
     show_progress: bool | None = None,
     task_retries: int | None = None,
-    dask_address: str | None = None,
-    card_batch_size: int | None = None,
-    include_private: bool = False,
-    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> CrawlSummary:
     """A whole crawl (listing, cards, then the card backlog), resuming an unfinished one. The body of ``crawl-hub``.
 
-    Private repos (listed only to a token that can see them) are neither landed nor asked for cards
-    unless ``include_private``; then they are landed marked ``"private": true`` and the warehouse
-    still leaves them out of every public mart. After this crawl's own cards, up to
-    ``card_backlog_limit`` cards owed by earlier crawls are fetched (:func:`fetch_card_backlog`; 0
-    turns that off).
+    Parameters
+    ----------
+    client
+        The Hub to crawl (its endpoint, token and retry settings).
+    data_dir
+        The data directory whose ``raw.duckdb`` the crawl lands in.
+    mode
+        ``full`` (every model, newest ``createdAt`` first) or ``incremental`` (newest
+        ``lastModified`` first, down to the previous watermark minus ``options.overlap``).
+    options
+        What to land besides the listing (:class:`~hubgenome.flows.options.CrawlOptions`; its
+        defaults when None). Private repos are neither landed nor asked for cards unless
+        ``options.include_private``; after this crawl's own cards, up to
+        ``options.card_backlog_limit`` cards owed by earlier crawls are fetched
+        (:func:`fetch_card_backlog`). With ``options.dask_address`` the cards are fetched by that
+        Dask cluster's workers in batches of ``options.card_batch_size``
+        (:func:`hubgenome.flows.scale_out.fetch_cards_on_dask`) and landed here.
+    show_progress
+        Progress bars on stderr; None: when stderr is a terminal and ``CI`` is unset.
+    task_retries
+        How often Prefect re-runs a failed listing or cards task (each re-run resumes from the
+        checkpoint); None keeps each task's own. The client's per-request retries come first.
 
-    ``task_retries`` overrides how often Prefect re-runs a failed listing or cards task (each
-    re-run resumes from the checkpoint); the client's own per-request retries come first.
-    ``dask_address`` names a Dask scheduler: the cards are then fetched by its workers in batches
-    of ``card_batch_size`` models (:func:`hubgenome.flows.scale_out.fetch_cards_on_dask`) and landed here;
-    ``None`` (the default) fetches them with threads in this process.
+    Examples
+    --------
+    >>> trial = CrawlOptions(limit=100, cards=False)
+    >>> summary = run_crawl(client=HubClient("http://127.0.0.1:8765"), data_dir="data", options=trial)  # doctest: +SKIP
+    >>> summary.models_total  # doctest: +SKIP
+    100
     """
+    options = options or CrawlOptions()
     raw_db = paths(data_dir).raw_db
-    client = client or HubClient(resolve_endpoint(endpoint), token=token)
-    show = _show_progress() if show_progress is None else show_progress
+    show = progress_wanted() if show_progress is None else show_progress
     con = landing.connect(raw_db)
     try:
-        run, resumed = open_crawl(con, client, mode=mode, overlap=dt.timedelta(minutes=overlap_minutes))
+        run, resumed = open_crawl(con, client, mode=mode, overlap=options.overlap)
     finally:
         con.close()
     summary = CrawlSummary(crawl_id=run.crawl_id, mode=mode, endpoint=client.endpoint, resumed=resumed)
-    listing_task, cards_task = crawl_listing_task, fetch_cards_task
+    listing_task, cards_task, backlog_task = crawl_listing_task, fetch_cards_task, fetch_card_backlog_task
     if task_retries is not None:
         listing_task = crawl_listing_task.with_options(retries=task_retries)
         cards_task = fetch_cards_task.with_options(retries=task_retries)
-    listing = listing_task(raw_db, client, run.crawl_id, limit, show, include_private)
+        backlog_task = fetch_card_backlog_task.with_options(retries=task_retries)
+    listing = listing_task(raw_db, client, run.crawl_id, options, show)
     summary.pages, summary.models, summary.listing_seconds = listing.pages, listing.models, listing.seconds
     summary.skipped_private = listing.skipped_private
-    if cards:
+    if options.cards:
         started = time.perf_counter()
-        if dask_address:
-            summary.cards = _fetch_cards_on_dask(raw_db, client, run.crawl_id, dask_address, card_concurrency,
-                                                 card_batch_size)  # fmt: skip
+        if options.dask_address:
+            summary.cards = _fetch_cards_on_dask(raw_db, client, run.crawl_id, options)
         else:
-            summary.cards = cards_task(raw_db, client, run.crawl_id, card_concurrency, show)
-        if card_backlog_limit > 0:
-            backlog_task = fetch_card_backlog_task
-            if task_retries is not None:
-                backlog_task = fetch_card_backlog_task.with_options(retries=task_retries)
-            backlog = backlog_task(raw_db, client, run.crawl_id, card_backlog_limit, card_concurrency, include_private)
+            summary.cards = cards_task(raw_db, client, run.crawl_id, options, show)
+        if options.card_backlog_limit > 0:
+            backlog = backlog_task(raw_db, client, run.crawl_id, options)
             summary.cards_backlog = backlog.outcomes
             summary.cards_backlog_remaining, summary.cards_backlog_sample = backlog.remaining, backlog.sample
         summary.cards_seconds = time.perf_counter() - started
@@ -610,7 +524,7 @@ def crawl_flow(
     limit: int | None = None,
     data_dir: str | None = None,
     card_concurrency: int = 8,
-    overlap_minutes: float = 120,
+    overlap_minutes: float = DEFAULT_OVERLAP.total_seconds() / 60,
     dask_address: str | None = None,
     include_private: bool = False,
     card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
@@ -626,17 +540,21 @@ def crawl_flow(
     models) are fetched afterwards, oldest first, at most ``card_backlog_limit``. Private repos are
     skipped unless ``include_private``.
     """
-    summary = run_crawl(
-        mode=mode,
-        endpoint=endpoint,
+    # Scalar parameters, so a deployment can set them; one options object from here down.
+    options = CrawlOptions(
         cards=cards,
-        limit=limit,
-        data_dir=data_dir,
         card_concurrency=card_concurrency,
-        overlap_minutes=overlap_minutes,
-        dask_address=resolve_dask_address(dask_address),
-        include_private=include_private,
         card_backlog_limit=card_backlog_limit,
+        include_private=include_private,
+        overlap=dt.timedelta(minutes=overlap_minutes),
+        limit=limit,
+        dask_address=resolve_dask_address(dask_address),
+    )
+    summary = run_crawl(
+        client=HubClient(resolve_endpoint(endpoint)),
+        data_dir=resolve_data_dir(data_dir),
+        mode=mode,
+        options=options,
     )
     print(
         f"Crawl {summary.crawl_id} ({summary.mode}{', resumed' if summary.resumed else ''}): "

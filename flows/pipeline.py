@@ -11,8 +11,9 @@ retries; crawls and sweeps resume from their checkpoints by themselves):
 4. ``reconcile`` lands what the newest id sweep saw and the landing lacks or holds stale (private
                  repos made public, renames, gating and disabled flips: changes that move no
                  ``lastModified``), with their cards (:mod:`hubgenome.flows.reconcile`);
-5. ``build``     dbt build + tests (+ the analytics step when :mod:`hubgenome.flows.analytics_stage` is installed)
-                 into a new file, published atomically only when everything passed;
+5. ``build``     dbt build + tests + the analytics step into a new file, published atomically only
+                 when everything passed (:func:`hubgenome.flows.build.build_and_publish`, as
+                 ``hubgenome build`` does);
 6. ``audit``     compares the landing and the new warehouse with the newest id sweep
                  (:mod:`hubgenome.flows.audit`): missing, stale, extra and private models go into the run's
                  row, and an alert goes out when a public model is missing.
@@ -36,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import functools
 import json
 import logging
 import os
@@ -46,25 +46,32 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from hubgenome.flows import landing
 from hubgenome.flows.alerts import alert_failure, alert_incomplete
 from hubgenome.flows.audit import run_audit
-from hubgenome.flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, DEFAULT_OVERLAP, run_crawl
+from hubgenome.flows.build import build_and_publish
+from hubgenome.flows.crawl import run_crawl
 from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.options import (
+    DEFAULT_CARD_BACKLOG_LIMIT,
+    DEFAULT_OVERLAP,
+    BuildOptions,
+    CrawlOptions,
+    PipelineOptions,
+)
 from hubgenome.flows.reconcile import run_reconcile
 from hubgenome.flows.sweeps import id_sweep_due, run_sweep
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from hubgenome.core.errors import HubgenomeError
-from hubgenome.core.paths import paths
+from hubgenome.core.paths import paths, resolve_data_dir
 from hubgenome.core.settings import resolve_dask_address, resolve_endpoint
 
 logger = logging.getLogger("hubgenome.pipeline")
 
-IdSweepPolicy = Literal["auto", "always", "never"]
 STAGES: tuple[str, ...] = ("crawl", "counters", "id_sweep", "reconcile", "build", "audit")
 LOCK_FILE_NAME = "pipeline.lock"
 #: Exit code of ``hubgenome pipeline`` when another run holds the lock: a clean exit, on purpose.
@@ -238,16 +245,6 @@ def _abandon_stale_runs(raw_db: Path) -> int:
         con.close()
 
 
-def _analytics_hook() -> Callable[[Path], None] | None:
-    """The analytics step, when the ``analytics`` package provides it (imported lazily)."""
-    try:
-        from hubgenome.flows.analytics_stage import analytics_before_publish
-    except ImportError as exc:
-        logger.warning("analytics step not available (%s): building without it", exc)
-        return None
-    return analytics_before_publish
-
-
 def _dbt_test_counts(run_results: Path) -> tuple[int, int]:
     """(passed, failed) dbt tests in a ``run_results.json`` (warnings count as passed)."""
     if not run_results.exists():
@@ -259,19 +256,10 @@ def _dbt_test_counts(run_results: Path) -> tuple[int, int]:
 
 
 @task(name="build-warehouse", retries=0, cache_policy=NO_CACHE)
-def build_stage_task(data_dir: Path, analytics: bool, dask_address: str | None = None) -> dict[str, Any]:
-    """dbt build + tests (+ analytics) into a new file, published atomically when all passed."""
-    from hubgenome.flows.build import build_warehouse
-
-    hook = _analytics_hook() if analytics else None
-    if hook is not None and dask_address:
-        hook = functools.partial(hook, dask_address=dask_address)
-    result = build_warehouse(data_dir, before_publish=hook)
-    return {
-        "models_built": result.models_built,
-        "analytics": hook is not None,
-        "seconds": result.elapsed_seconds,
-    }
+def build_stage_task(data_dir: Path, options: BuildOptions) -> dict[str, Any]:
+    """dbt build + tests + analytics into a new file, published atomically when all passed."""
+    result = build_and_publish(data_dir, options)
+    return {"models_built": result.models_built, "seconds": result.elapsed_seconds}
 
 
 def choose_crawl_mode(raw_db: Path, endpoint: str) -> tuple[str, str]:
@@ -288,29 +276,26 @@ def choose_crawl_mode(raw_db: Path, endpoint: str) -> tuple[str, str]:
 
 def run_pipeline(
     *,
-    endpoint: str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    id_sweep: IdSweepPolicy = "auto",
-    id_sweep_every_days: float = 7.0,
-    counters: bool = True,
-    cards: bool = True,
-    card_concurrency: int = 8,
-    build: bool = True,
-    analytics: bool = True,
-    overlap_minutes: float = DEFAULT_OVERLAP.total_seconds() / 60,
-    token: str | bool | None = None,
-    client: HubClient | None = None,
+    client: HubClient,
+    data_dir: str | os.PathLike[str],
+    options: PipelineOptions | None = None,
     show_progress: bool | None = None,
     task_retries: int | None = None,
-    alert_webhook: str | None = None,
-    dask_address: str | None = None,
-    include_private: bool = False,
-    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> PipelineSummary:
     """One nightly run: crawl → counters sweep → id sweep (when due) → reconcile → build → audit → run summary.
 
-    ``dask_address`` names a Dask scheduler whose workers fetch the cards and score the similarity
-    samples (:mod:`hubgenome.flows.scale_out`); ``None`` keeps all the work in this process.
+    Parameters
+    ----------
+    client
+        The Hub the night crawls (its endpoint, token and retry settings).
+    data_dir
+        The data directory: its landing, warehouse and ``pipeline.lock``.
+    options
+        The stages' settings (:class:`~hubgenome.flows.options.PipelineOptions`; its defaults when
+        None). With a ``dask_address`` in ``options.crawl`` / ``options.build`` that Dask
+        cluster's workers fetch the cards / score the similarity samples.
+    show_progress, task_retries
+        As for :func:`hubgenome.flows.crawl.run_crawl`, for every stage.
 
     Returns the summary (state ``succeeded``, or ``skipped`` when another run holds the lock).
 
@@ -322,16 +307,15 @@ def run_pipeline(
 
     Examples
     --------
-    >>> summary = run_pipeline(endpoint="http://127.0.0.1:8765", id_sweep="always")  # doctest: +SKIP
-    >>> summary.state, summary.models_new
+    >>> night = PipelineOptions(id_sweep="always")
+    >>> hub = HubClient("http://127.0.0.1:8765")
+    >>> summary = run_pipeline(client=hub, data_dir="data", options=night)  # doctest: +SKIP
+    >>> summary.state, summary.models_new  # doctest: +SKIP
     ('succeeded', 30)
     """
-    if id_sweep not in ("auto", "always", "never"):
-        msg = f"Unknown id sweep policy {id_sweep!r}: use auto, always or never."
-        raise ValueError(msg)
+    options = options or PipelineOptions()
     data_paths = paths(data_dir)
     raw_db = data_paths.raw_db
-    client = client or HubClient(resolve_endpoint(endpoint), token=token)
     summary = PipelineSummary(
         pipeline_run_id=f"{landing.utcnow():%Y%m%dT%H%M%SZ}-pipeline-{uuid.uuid4().hex[:6]}",
         endpoint=client.endpoint,
@@ -359,20 +343,9 @@ def run_pipeline(
             raw_db=raw_db,
             data_dir=data_paths.data_dir,
             client=client,
-            id_sweep=id_sweep,
-            id_sweep_every=dt.timedelta(days=id_sweep_every_days),
-            counters=counters,
-            cards=cards,
-            card_concurrency=card_concurrency,
-            build=build,
-            analytics=analytics,
-            overlap_minutes=overlap_minutes,
+            options=options,
             show_progress=show_progress,
             task_retries=task_retries,
-            alert_webhook=alert_webhook,
-            dask_address=dask_address,
-            include_private=include_private,
-            card_backlog_limit=card_backlog_limit,
         )
     return summary
 
@@ -390,21 +363,12 @@ def _run_stages(
     raw_db: Path,
     data_dir: Path,
     client: HubClient,
-    id_sweep: IdSweepPolicy,
-    id_sweep_every: dt.timedelta,
-    counters: bool,
-    cards: bool,
-    card_concurrency: int,
-    build: bool,
-    analytics: bool,
-    overlap_minutes: float,
+    options: PipelineOptions,
     show_progress: bool | None,
     task_retries: int | None,
-    alert_webhook: str | None,
-    dask_address: str | None = None,
-    include_private: bool = False,
-    card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
 ) -> None:
+    alert_webhook = options.alert_webhook
+
     def run_stage(name: str, body: Callable[[], str]) -> None:
         started = time.perf_counter()
         logger.info("stage %s: starting", name)
@@ -439,17 +403,12 @@ def _run_stages(
         mode, why = choose_crawl_mode(raw_db, client.endpoint)
         summary.crawl_mode = mode
         result = run_crawl(
-            mode=mode,  # type: ignore[arg-type]
-            data_dir=data_dir,
-            cards=cards,
-            card_concurrency=card_concurrency,
-            overlap_minutes=overlap_minutes,
             client=client,
+            data_dir=data_dir,
+            mode=mode,  # type: ignore[arg-type]
+            options=options.crawl,
             show_progress=show_progress,
             task_retries=task_retries,
-            dask_address=dask_address,
-            include_private=include_private,
-            card_backlog_limit=card_backlog_limit,
         )
         summary.crawl_id, summary.crawl_resumed = result.crawl_id, result.resumed
         summary.cards = dict(Counter(result.cards) + Counter(result.cards_backlog))
@@ -475,39 +434,32 @@ def _run_stages(
         )
 
     def counters_stage() -> str:
-        if not counters:
+        if not options.counters:
             return "skipped: counters sweep turned off"
         if summary.crawl_mode == "full" and not summary.crawl_resumed:
             return "skipped: tonight's full crawl listed every model's counters"
-        result = run_sweep("counters", data_dir=data_dir, client=client, task_retries=task_retries)
+        result = run_sweep("counters", client=client, data_dir=data_dir, task_retries=task_retries)
         summary.counters_crawl_id, summary.counters_landed = result.crawl_id, result.models_total
         return f"{result.models_total:,} models' counters{' (resumed)' if result.resumed else ''}"
 
     def id_sweep_stage() -> str:
-        if id_sweep == "never":
+        if options.id_sweep == "never":
             return "skipped: id sweep turned off (--id-sweep never)"
-        if id_sweep == "auto":
+        if options.id_sweep == "auto":
             con = landing.connect(raw_db)
             try:
-                due = id_sweep_due(con, client.endpoint, every=id_sweep_every)
+                due = id_sweep_due(con, client.endpoint, every=options.id_sweep_every)
             finally:
                 con.close()
             if not due:
-                return f"skipped: not due (one succeeded within {id_sweep_every.days} days)"
-        result = run_sweep("ids", data_dir=data_dir, client=client, task_retries=task_retries)
+                return f"skipped: not due (one succeeded within {options.id_sweep_every.days} days)"
+        result = run_sweep("ids", client=client, data_dir=data_dir, task_retries=task_retries)
         summary.id_sweep_crawl_id, summary.ids_landed = result.crawl_id, result.models_total
         summary.models_deleted = result.disappeared
         return f"{result.models_total:,} ids listed, {result.disappeared:,} models disappeared"
 
     def reconcile_stage() -> str:
-        result = run_reconcile(
-            data_dir=data_dir,
-            client=client,
-            include_private=include_private,
-            cards=cards,
-            concurrency=card_concurrency,
-            task_retries=task_retries,
-        )
+        result = run_reconcile(client=client, data_dir=data_dir, options=options.crawl, task_retries=task_retries)
         if result.crawl_id is None:
             return "skipped: the newest id sweep is reconciled already"
         summary.models_reconciled = result.landed
@@ -519,7 +471,7 @@ def _run_stages(
         )
 
     def audit_stage() -> str:
-        if not build:
+        if options.build is None:
             return "skipped: build turned off"
         con = landing.connect(raw_db, read_only=True)
         try:
@@ -528,7 +480,7 @@ def _run_stages(
             con.close()
         if swept is None:
             return "skipped: no completed id sweep to audit against yet"
-        report = run_audit(data_dir=data_dir, client=client)
+        report = run_audit(client=client, data_dir=data_dir)
         for name, value in report.figures().items():
             setattr(summary, name, value)
         summary.audit_sample = report.missing_public.sample
@@ -546,17 +498,17 @@ def _run_stages(
         return detail
 
     def build_stage() -> str:
-        if not build:
+        if options.build is None:
             return "skipped: build turned off"
         run_results = data_dir / "dbt" / "target" / "run_results.json"
         try:
-            outcome = build_stage_task(data_dir, analytics, dask_address)
+            outcome = build_stage_task(data_dir, options.build)
         finally:
             summary.dbt_tests_passed, summary.dbt_tests_failed = _dbt_test_counts(run_results)
         summary.dbt_models_built = outcome["models_built"]
         return (
             f"published: {outcome['models_built']} models, {summary.dbt_tests_passed} tests passed"
-            f"{', analytics' if outcome['analytics'] else ', no analytics step'}"
+            f"{', analytics' if options.build.analytics else ', no analytics step (turned off)'}"
         )
 
     run_stage("crawl", crawl_stage)
@@ -588,7 +540,7 @@ def pipeline_flow(
     cards: bool = True,
     card_concurrency: int = 8,
     analytics: bool = True,
-    overlap_minutes: float = 120,
+    overlap_minutes: float = DEFAULT_OVERLAP.total_seconds() / 60,
     dask_address: str | None = None,
     include_private: bool = False,
     card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
@@ -602,18 +554,24 @@ def pipeline_flow(
     With ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) cards and similarity scoring run on that
     Dask cluster's workers.
     """
-    summary = run_pipeline(
-        endpoint=endpoint,
-        data_dir=data_dir,
-        id_sweep=id_sweep,
+    # Scalar parameters, so a deployment (prefect.yaml, `hubgenome schedule`) can set them; one
+    # options object from here down.
+    address = resolve_dask_address(dask_address)
+    options = PipelineOptions(
+        crawl=CrawlOptions(
+            cards=cards,
+            card_concurrency=card_concurrency,
+            card_backlog_limit=card_backlog_limit,
+            include_private=include_private,
+            overlap=dt.timedelta(minutes=overlap_minutes),
+            dask_address=address,
+        ),
+        build=BuildOptions(analytics=analytics, dask_address=address),
+        id_sweep=id_sweep,  # type: ignore[arg-type]
         counters=counters,
-        cards=cards,
-        card_concurrency=card_concurrency,
-        analytics=analytics,
-        overlap_minutes=overlap_minutes,
-        dask_address=resolve_dask_address(dask_address),
-        include_private=include_private,
-        card_backlog_limit=card_backlog_limit,
+    )
+    summary = run_pipeline(
+        client=HubClient(resolve_endpoint(endpoint)), data_dir=resolve_data_dir(data_dir), options=options
     )
     if summary.state == "skipped":
         print(summary.message)

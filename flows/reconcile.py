@@ -28,12 +28,14 @@ from pathlib import Path
 import duckdb
 import orjson
 from hubgenome.flows import landing
-from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS, fetch_cards
+from hubgenome.flows.crawl import fetch_cards
 from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.options import CrawlOptions
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import get_run_logger, task
 
 from hubgenome.core.paths import paths
-from hubgenome.core.settings import CRAWL_EXPAND, resolve_endpoint
+from hubgenome.core.settings import CRAWL_EXPAND
 
 #: Models fetched and landed per transaction.
 RECONCILE_BATCH_SIZE = 200
@@ -146,15 +148,18 @@ def reconcile(
 
 
 @task(name="reconcile-sweep", retries=2, **NETWORK_TASK_OPTIONS)
-def reconcile_task(
-    raw_db: Path, client: HubClient, sweep_crawl_id: str, include_private: bool, cards: bool, concurrency: int
-) -> ReconcileSummary:
+def reconcile_task(raw_db: Path, client: HubClient, sweep_crawl_id: str, options: CrawlOptions) -> ReconcileSummary:
     """Land what the id sweep saw and the landing lacks or holds stale (each retry recomputes what is left)."""
     logger = get_run_logger()
     con = landing.connect(raw_db)
     try:
         summary = reconcile(
-            con, client, sweep_crawl_id, include_private=include_private, cards=cards, concurrency=concurrency
+            con,
+            client,
+            sweep_crawl_id,
+            include_private=options.include_private,
+            cards=options.cards,
+            concurrency=options.card_concurrency,
         )
     finally:
         con.close()
@@ -172,22 +177,19 @@ def reconcile_task(
 
 def run_reconcile(
     *,
-    endpoint: str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
+    client: HubClient,
+    data_dir: str | os.PathLike[str],
+    options: CrawlOptions | None = None,
     sweep_crawl_id: str | None = None,
-    token: str | bool | None = None,
-    client: HubClient | None = None,
-    include_private: bool = False,
-    cards: bool = True,
-    concurrency: int = 8,
     task_retries: int | None = None,
 ) -> ReconcileSummary:
     """Reconcile the landing with an id sweep: the given one, else the newest one not reconciled yet.
 
-    Returns a summary whose ``crawl_id`` is None when there was nothing to reconcile.
+    ``options`` are the crawl's (its ``cards``, ``card_concurrency`` and ``include_private`` apply
+    here too, so reconciled models are landed like crawled ones). Returns a summary whose
+    ``crawl_id`` is None when there was nothing to reconcile.
     """
     raw_db = paths(data_dir).raw_db
-    client = client or HubClient(resolve_endpoint(endpoint), token=token)
     con = landing.connect(raw_db)
     try:
         sweep = sweep_crawl_id or sweep_to_reconcile(con, client.endpoint)
@@ -196,4 +198,4 @@ def run_reconcile(
     if sweep is None:
         return ReconcileSummary(sweep_crawl_id=None)
     task_fn = reconcile_task if task_retries is None else reconcile_task.with_options(retries=task_retries)
-    return task_fn(raw_db, client, sweep, include_private, cards, concurrency)
+    return task_fn(raw_db, client, sweep, options or CrawlOptions())

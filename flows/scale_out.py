@@ -1,9 +1,11 @@
 """Scale-out on a Dask cluster: the heavy work as Prefect tasks on ``prefect-dask``'s task runner.
 
 Used only when a scheduler is named (``--dask ADDRESS`` / ``HUBGENOME_DASK_ADDRESS``); without one
-every flow takes its local code path and nothing here is imported.
+every flow takes its local code path and Dask itself (``prefect_dask``, ``distributed``) is never
+imported: this module imports it only inside the functions that need it.
 
-* **Card fetching**: the models whose card is needed are split into batches of ids; each batch is a
+* **Card fetching**: the models whose card is needed are split into batches of ids
+  (:data:`hubgenome.flows.options.CARD_BATCH_SIZE` by default); each batch is a
   ``fetch-card-batch`` task that a worker runs with its own copy of the :class:`HubClient` (same
   endpoint, token and settings, fresh pacing) and that returns the fetched cards. The landing stays
   in the flow's process (DuckDB has one writer): batches are landed there as they complete, so a
@@ -34,8 +36,9 @@ from typing import Any
 
 import duckdb
 from hubgenome.flows import landing
-from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS
 from hubgenome.flows.hub_client import ClientStats, HubClient
+from hubgenome.flows.options import CARD_BATCH_SIZE
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import get_run_logger, task
 from prefect.context import FlowRunContext
 from prefect.flows import Flow
@@ -44,10 +47,6 @@ from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
 
 logger = logging.getLogger("hubgenome.scale_out")
-
-#: Models per ``fetch-card-batch`` task: large enough that a task's overhead (a few API calls to
-#: Prefect) is small next to its downloads, small enough that a retry refetches little.
-CARD_BATCH_SIZE = 1000
 
 
 @contextmanager
@@ -219,7 +218,6 @@ def fetch_cards_on_dask(
 
 
 __all__ = [
-    "CARD_BATCH_SIZE",
     "CardBatch",
     "dask_task_runner",
     "fetch_card_batch",

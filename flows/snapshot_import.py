@@ -48,7 +48,8 @@ import orjson
 import pyarrow as pa
 import yaml
 from hubgenome.flows import landing
-from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS, _progress, _show_progress
+from hubgenome.flows.progress import progress_bars, progress_wanted
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import flow, task
 
 from hubgenome.core.errors import (
@@ -603,7 +604,7 @@ def import_snapshot(
             """,
             [crawl_id, SNAPSHOT_MODE, source.endpoint, expand, started_at],
         )
-        with _progress(show_progress) as progress:
+        with progress_bars(show_progress) as progress:
             bar = progress.add_task("snapshot", total=total, rate="") if progress else None
 
             def tick(read: int) -> None:
@@ -766,7 +767,7 @@ def import_snapshot_flow(
         source = local_source(source_path)
     else:
         source = download_snapshot_task(repo_id, revision, endpoint, cache_dir)
-    show = _show_progress() if show_progress is None else show_progress
+    show = progress_wanted() if show_progress is None else show_progress
     summary = land_snapshot_task(source, paths(data_dir).raw_db, show)
     print(
         f"Snapshot {summary.crawl_id}: {summary.models:,} models and {summary.cards:,} cards from "

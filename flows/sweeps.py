@@ -34,13 +34,13 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 from hubgenome.flows import landing
-from hubgenome.flows.crawl import NETWORK_TASK_OPTIONS, PagePrefetcher
 from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.page_prefetcher import PagePrefetcher
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import get_run_logger, task
 
 from hubgenome.core.errors import ConfigurationError
 from hubgenome.core.paths import paths
-from hubgenome.core.settings import resolve_endpoint
 
 SweepMode = Literal["counters", "ids"]
 
@@ -198,7 +198,7 @@ def sweep_listing(
     """Page through the whole listing from the run's checkpoint, landing page by page; (pages, models).
 
     The next page is fetched while the current one is landed (a page that keeps timing out is asked
-    for at half its size, see :class:`hubgenome.flows.crawl.PagePrefetcher`). On failure the sweep is marked
+    for at half its size, see :class:`hubgenome.flows.page_prefetcher.PagePrefetcher`). On failure the sweep is marked
     ``failed`` with its checkpoint kept, and the error re-raised.
     """
     mode: SweepMode = run.mode  # type: ignore[assignment]
@@ -238,16 +238,17 @@ def sweep_listing(
 def run_sweep(
     mode: SweepMode,
     *,
-    endpoint: str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    token: str | bool | None = None,
-    client: HubClient | None = None,
+    client: HubClient,
+    data_dir: str | os.PathLike[str],
     task_retries: int | None = None,
     page_size: int = 1000,
 ) -> SweepSummary:
-    """One whole sweep, resuming an unfinished one; an id sweep also counts the models it found gone."""
+    """One whole sweep of ``client``'s Hub into ``data_dir``'s landing, resuming an unfinished one.
+
+    An id sweep also counts the models it found gone. ``task_retries`` overrides how often Prefect
+    re-runs a failed listing task (each re-run resumes from the checkpoint).
+    """
     raw_db = paths(data_dir).raw_db
-    client = client or HubClient(resolve_endpoint(endpoint), token=token)
     con = landing.connect(raw_db)
     try:
         run, resumed = open_sweep(con, client, mode=mode, page_size=page_size)

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from hubgenome.core.errors import HubgenomeError
 from hubgenome.core.paths import paths, resolve_data_dir
-from hubgenome.core.settings import configure_prefect
+from hubgenome.core.settings import configure_prefect, resolve_endpoint
 
 app = typer.Typer(
     name="hubgenome",
@@ -444,9 +444,11 @@ def audit(
     """
     from hubgenome.core.errors import ConfigurationError
     from hubgenome.flows.audit import run_audit
+    from hubgenome.flows.hub_client import HubClient
 
     try:
-        report = run_audit(endpoint=endpoint, data_dir=os.environ["HUBGENOME_DATA_DIR"], fresh=fresh)
+        client = HubClient(resolve_endpoint(endpoint))
+        report = run_audit(client=client, data_dir=os.environ["HUBGENOME_DATA_DIR"], fresh=fresh)
     except ConfigurationError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc

@@ -56,6 +56,7 @@ def trees_app(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
 @pytest.fixture(scope="session")
 def nights_app(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Nights:
     from hubgenome.flows import landing
+    from hubgenome.flows.options import BuildOptions, PipelineOptions
     from hubgenome.flows.pipeline import PipelineFailedError, run_pipeline
     from hubgenome.local_hub.demo import generate_corpus
     from hubgenome.local_hub.demo.synthetic import evolve_corpus
@@ -77,11 +78,9 @@ def nights_app(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Nig
         try:
             summaries.append(
                 run_pipeline(
-                    endpoint=endpoint,
-                    data_dir=data_dir,
                     client=fast_client(endpoint, max_retries=1),
-                    id_sweep="always",
-                    analytics=False,
+                    data_dir=data_dir,
+                    options=PipelineOptions(id_sweep="always", build=BuildOptions(analytics=False)),
                     show_progress=False,
                     task_retries=0,
                 )

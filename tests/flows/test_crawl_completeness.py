@@ -17,6 +17,7 @@ import pytest
 from hubgenome.flows import landing
 from hubgenome.flows.crawl import run_crawl
 from hubgenome.flows.hub_client import HubClient, _bucket_for
+from hubgenome.flows.options import CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import run_pipeline
 from hubgenome.local_hub.server import HubBehaviour, HubEvent, LocalHub
 
@@ -77,12 +78,12 @@ def test_a_full_crawl_resumed_later_does_not_set_the_watermark_past_models_creat
 def _full_crawl_killed_after_one_page(endpoint: str, data_dir: Path) -> None:
     with pytest.raises(HubCrawlError):
         run_crawl(
-            mode="full",
-            data_dir=data_dir,
             client=DiesAfterPages(endpoint, 1),
-            cards=False,
-            task_retries=0,
+            data_dir=data_dir,
+            mode="full",
+            options=CrawlOptions(cards=False),
             show_progress=False,
+            task_retries=0,
         )
 
 
@@ -190,7 +191,7 @@ def test_a_rate_limited_crawl_sleeps_reset_plus_one(tmp_path: Path) -> None:
     slept: list[float] = []
     with LocalHub(corpus, HubBehaviour(faults="first_page_429=1")) as hub:
         client = fast_client(hub.url, sleep=slept.append)
-        run_crawl(mode="full", data_dir=data_dir, client=client, cards=False, show_progress=False)
+        run_crawl(client=client, data_dir=data_dir, options=CrawlOptions(cards=False), show_progress=False)
     assert slept[0] == 2.0  # the injected 429 says Retry-After: 1
 
 
@@ -322,5 +323,5 @@ def test_changes_that_move_no_last_modified_reach_the_warehouse_through_reconcil
 
 def _night(hub: LocalHub, data_dir: Path):
     return run_pipeline(
-        endpoint=hub.url, data_dir=data_dir, client=fast_client(hub.url), id_sweep="always", show_progress=False
+        client=fast_client(hub.url), data_dir=data_dir, options=PipelineOptions(id_sweep="always"), show_progress=False
     )

@@ -23,6 +23,7 @@ from hubgenome.analytics.run import SCHEMA
 from hubgenome.flows.analytics_stage import run_analytics_on
 from hubgenome.flows.crawl import run_crawl
 from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.options import CrawlOptions
 from hubgenome.flows.scale_out import fetch_card_batch
 from hubgenome.local_hub.server import LocalHub
 
@@ -104,12 +105,10 @@ def test_cards_fetched_on_dask_are_the_cards_fetched_locally(trees_corpus, tmp_p
         local = crawl(hub.url, tmp_path / "local")
         with get_task_stream(client) as stream:
             on_dask = run_crawl(
-                endpoint=hub.url,
-                data_dir=tmp_path / "dask",
                 client=fast_client(hub.url),
+                data_dir=tmp_path / "dask",
+                options=CrawlOptions(dask_address=cluster.scheduler_address, card_batch_size=200),
                 show_progress=False,
-                dask_address=cluster.scheduler_address,
-                card_batch_size=200,
             )
     local_cards, dask_cards = _landed_cards(tmp_path / "local"), _landed_cards(tmp_path / "dask")
     assert len(dask_cards) == len(hub.corpus.ids) == on_dask.models_total

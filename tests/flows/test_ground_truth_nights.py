@@ -43,6 +43,7 @@ import pytest
 from hubgenome.flows import landing
 from hubgenome.flows.audit import run_audit
 from hubgenome.flows.hub_client import HubClient, ListingPage
+from hubgenome.flows.options import BuildOptions, CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import PipelineFailedError, PipelineSummary, run_pipeline
 from hubgenome.local_hub.server import HubBehaviour, HubEvent, LocalHub, generate_events
 
@@ -122,17 +123,12 @@ class _NightClient(HubClient):
         return page
 
 
-def _run_night(hub: LocalHub, data_dir: Path, client: HubClient, **options) -> PipelineSummary:
-    return run_pipeline(
-        endpoint=hub.url,
-        data_dir=data_dir,
-        client=client,
-        id_sweep="always",
-        analytics=False,
-        show_progress=False,
-        card_concurrency=4,
-        **options,
-    )
+#: Every night sweeps ids, without the analytics (the nights check the landing and the marts).
+NIGHT = PipelineOptions(crawl=CrawlOptions(card_concurrency=4), build=BuildOptions(analytics=False), id_sweep="always")
+
+
+def _run_night(hub: LocalHub, data_dir: Path, client: HubClient, *, task_retries: int | None = None) -> PipelineSummary:
+    return run_pipeline(client=client, data_dir=data_dir, options=NIGHT, show_progress=False, task_retries=task_retries)
 
 
 def _kill_mid_cards(hub: LocalHub, data_dir: Path, night: int) -> None:
@@ -371,7 +367,7 @@ def test_thirty_nights_of_a_living_hub_lose_nothing(
             _check_night(night, summary, hub, data_dir, clock, gone)
             held_active = set(hub.truth().models)
             clock.next_night()
-        report = run_audit(data_dir=data_dir, client=HubClient(hub.url))
+        report = run_audit(client=HubClient(hub.url), data_dir=data_dir)
     assert report.missing == 0 and report.ok
     runs = _query(
         data_dir / "warehouse.duckdb",

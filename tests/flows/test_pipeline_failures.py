@@ -9,12 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
 import duckdb
 import pytest
+from hubgenome.flows.options import BuildOptions, PipelineOptions
 from hubgenome.flows.pipeline import LOCK_FILE_NAME, PipelineFailedError, PipelineLock, run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.server import HubBehaviour, LocalHub
@@ -60,15 +62,18 @@ def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return corpus
 
 
-def _run(endpoint: str, data_dir: Path, **options):
-    options.setdefault("analytics", False)
+#: The nights here fail or overlap on purpose: no analytics, no task retries, one request retry.
+WITHOUT_ANALYTICS = PipelineOptions(build=BuildOptions(analytics=False))
+WITHOUT_BUILD = PipelineOptions(build=None)
+
+
+def _run(endpoint: str, data_dir: Path, options: PipelineOptions = WITHOUT_ANALYTICS):
     return run_pipeline(
-        endpoint=endpoint,
-        data_dir=data_dir,
         client=fast_client(endpoint, max_retries=1),
+        data_dir=data_dir,
+        options=options,
         show_progress=False,
         task_retries=0,
-        **options,
     )
 
 
@@ -106,7 +111,7 @@ def test_failed_stage_alerts_keeps_the_warehouse_and_the_next_run_resumes(
     # The Hub is back on the same address: the next run resumes the failed crawl and completes.
     with LocalHub(small_corpus, port=port) as hub:
         assert hub.url == endpoint
-        summary = _run(endpoint, tmp_path, id_sweep="never")
+        summary = _run(endpoint, tmp_path, replace(WITHOUT_ANALYTICS, id_sweep="never"))
     assert summary.state == "succeeded"
     assert summary.crawl_id == failed_crawl["crawl_id"]
     assert summary.crawl_resumed is True
@@ -120,13 +125,13 @@ def test_a_second_run_is_refused_while_the_first_one_runs(small_corpus: Path, tm
     # Every listing answer takes 1.5 s, so the first run is still crawling when the second starts.
     with LocalHub(small_corpus, HubBehaviour(faults="slow=1:1.5;on=api")) as hub:
         results: dict[str, object] = {}
-        first = threading.Thread(target=lambda: results.update(first=_run(hub.url, tmp_path, build=False)))
+        first = threading.Thread(target=lambda: results.update(first=_run(hub.url, tmp_path, WITHOUT_BUILD)))
         first.start()
         lock_file = tmp_path / LOCK_FILE_NAME
         deadline = time.monotonic() + 60
         while not (lock_file.exists() and lock_file.read_text().strip()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        second = _run(hub.url, tmp_path, build=False)
+        second = _run(hub.url, tmp_path, WITHOUT_BUILD)
         first.join(timeout=120)
     assert second.state == "skipped"
     assert f"pid {os.getpid()}" in second.message

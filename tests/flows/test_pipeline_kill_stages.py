@@ -39,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hubgenome.flows.options import CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
@@ -90,11 +91,9 @@ class Reference:
 
 def _in_process_night(endpoint: str, data_dir: Path) -> None:
     summary = run_pipeline(
-        endpoint=endpoint,
-        data_dir=data_dir,
         client=fast_client(endpoint),
-        id_sweep="always",
-        card_concurrency=CARD_CONCURRENCY,
+        data_dir=data_dir,
+        options=PipelineOptions(crawl=CrawlOptions(card_concurrency=CARD_CONCURRENCY), id_sweep="always"),
         show_progress=False,
     )
     assert summary.state == "succeeded", summary.error

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from hubgenome.flows import landing
+from hubgenome.flows.options import PipelineOptions
 from hubgenome.flows.pipeline import PipelineSummary, run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
@@ -36,11 +37,7 @@ def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]
 
 def _night(hub: LocalHub, data_dir: Path) -> PipelineSummary:
     return run_pipeline(
-        endpoint=hub.url,
-        data_dir=data_dir,
-        client=fast_client(hub.url),
-        id_sweep="always",
-        show_progress=False,
+        client=fast_client(hub.url), data_dir=data_dir, options=PipelineOptions(id_sweep="always"), show_progress=False
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from hubgenome.flows.crawl import DEFAULT_CARD_BACKLOG_LIMIT, CrawlSummary, run_crawl
+from hubgenome.flows.crawl import CrawlSummary, run_crawl
 from hubgenome.flows.hub_client import HubClient, ListingPage
+from hubgenome.flows.options import DEFAULT_CARD_BACKLOG_LIMIT, CrawlOptions
 
 from hubgenome.core.errors import HubCrawlError
 
@@ -47,18 +48,20 @@ def crawl(
     card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
     **client_options,
 ) -> CrawlSummary:
-    return run_crawl(
-        mode=mode,
-        endpoint=endpoint,
-        data_dir=data_dir,
+    options = CrawlOptions(
         cards=cards,
         limit=limit,
         card_concurrency=card_concurrency,
-        task_retries=task_retries,
-        client=fast_client(endpoint, **client_options),
-        show_progress=False,
         include_private=include_private,
         card_backlog_limit=card_backlog_limit,
+    )
+    return run_crawl(
+        client=fast_client(endpoint, **client_options),
+        data_dir=data_dir,
+        mode=mode,
+        options=options,
+        show_progress=False,
+        task_retries=task_retries,
     )
 
 

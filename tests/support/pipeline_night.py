@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from hubgenome.flows import landing
+from hubgenome.flows.options import BuildOptions, CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import run_pipeline
 
 from tests.support.crawling import fast_client
@@ -28,13 +29,12 @@ def main() -> None:
     landing.utcnow = clock  # every timestamp the landing writes, as in the test process
     print("started", flush=True)
     run_pipeline(
-        endpoint=args.endpoint,
-        data_dir=args.data_dir,
         client=fast_client(args.endpoint, sleep=lambda _seconds: None),
-        id_sweep="always",
-        analytics=False,
+        data_dir=args.data_dir,
+        options=PipelineOptions(
+            crawl=CrawlOptions(card_concurrency=4), build=BuildOptions(analytics=False), id_sweep="always"
+        ),
         show_progress=False,
-        card_concurrency=4,
     )
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from hubgenome.flows.analytics_stage import analytics_before_publish
-from hubgenome.flows.build import BuildResult, build_warehouse
+from hubgenome.flows.build import BuildResult, build_and_publish, build_warehouse
 from hubgenome.flows.corpus_import import import_corpus
+from hubgenome.flows.options import BuildOptions
 
 
 def build(tmp_path: Path, raw_db: Path) -> BuildResult:
@@ -21,8 +21,8 @@ def build_from_corpus(data_dir: Path, corpus: Path, *, with_analytics: bool) -> 
     """Land a corpus folder into ``data_dir/raw.duckdb`` and build ``data_dir/warehouse.duckdb`` from it."""
     raw = data_dir / "raw.duckdb"
     import_corpus(corpus, raw)
-    hook = analytics_before_publish if with_analytics else None
-    build_warehouse(data_dir, raw_db=raw, warehouse=data_dir / "warehouse.duckdb", before_publish=hook)
+    options = BuildOptions(analytics=with_analytics)
+    build_and_publish(data_dir, options, raw_db=raw, warehouse=data_dir / "warehouse.duckdb")
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
