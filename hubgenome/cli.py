@@ -2,11 +2,14 @@
 
 Heavy modules (Prefect, dbt, the server) are imported inside each command, after the data
 directory and Prefect's settings are in place, so ``hubgenome --help`` stays instant.
+
+The data directory is resolved once, by the group's callback (``--data-dir``, else
+``HUBGENOME_DATA_DIR``, else ``./data``), and handed to each command through typer's context
+(``ctx.obj``); commands pass it on explicitly, never through the process environment.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +59,7 @@ CardBacklogOption = Annotated[
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -66,8 +70,13 @@ def _main(
     ] = None,
 ) -> None:
     resolved = resolve_data_dir(data_dir)
-    os.environ["HUBGENOME_DATA_DIR"] = str(resolved)
     configure_prefect(resolved)
+    ctx.obj = resolved
+
+
+def _data_dir(ctx: typer.Context) -> Path:
+    """The data directory the group's callback resolved (``--data-dir`` / ``HUBGENOME_DATA_DIR`` / ./data)."""
+    return ctx.obj
 
 
 def _print_summary(title: str, values: dict) -> None:
@@ -196,6 +205,7 @@ def serve_hub(
 
 @app.command()
 def crawl(
+    ctx: typer.Context,
     endpoint: Annotated[
         str | None,
         typer.Option(envvar="HF_ENDPOINT", help="Hub endpoint (default: https://huggingface.co)."),
@@ -220,7 +230,7 @@ def crawl(
         endpoint=endpoint,
         cards=cards,
         limit=limit,
-        data_dir=os.environ["HUBGENOME_DATA_DIR"],
+        data_dir=str(_data_dir(ctx)),
         card_concurrency=card_concurrency,
         overlap_minutes=overlap_minutes,
         dask_address=dask,
@@ -232,6 +242,7 @@ def crawl(
 
 @app.command("import-snapshot")
 def import_snapshot(
+    ctx: typer.Context,
     source: Annotated[
         Path | None,
         typer.Option("--from", help="A snapshot already downloaded (a .parquet/.csv file or a folder): no download."),
@@ -261,7 +272,7 @@ def import_snapshot(
         repo_id=repo_id or SNAPSHOT_REPO,
         revision=revision,
         endpoint=endpoint,
-        data_dir=os.environ["HUBGENOME_DATA_DIR"],
+        data_dir=str(_data_dir(ctx)),
         cache_dir=str(cache_dir) if cache_dir else None,
     )
     shown = {key: summary[key] for key in ("crawl_id", "endpoint", "models", "cards", "card_data", "pages")}
@@ -272,6 +283,7 @@ def import_snapshot(
 
 @app.command()
 def build(
+    ctx: typer.Context,
     analytics: Annotated[
         bool, typer.Option("--analytics/--no-analytics", help="Compute the analytics schema before publishing.")
     ] = True,
@@ -286,9 +298,7 @@ def build(
     from hubgenome.flows.build import build_flow
     from hubgenome.flows.scale_out import on_dask
 
-    result = on_dask(build_flow, dask)(
-        data_dir=os.environ["HUBGENOME_DATA_DIR"], analytics=analytics, dask_address=dask
-    )
+    result = on_dask(build_flow, dask)(data_dir=str(_data_dir(ctx)), analytics=analytics, dask_address=dask)
     _print_summary(
         "warehouse published",
         {
@@ -303,6 +313,7 @@ def build(
 
 @app.command()
 def report(
+    ctx: typer.Context,
     out_dir: Annotated[
         Path | None, typer.Option(help="Where to write report.html and report.md (default: <data dir>/reports).")
     ] = None,
@@ -312,7 +323,7 @@ def report(
 
     from hubgenome.analytics.report import write_report
 
-    data_paths = paths()
+    data_paths = paths(_data_dir(ctx))
     if not data_paths.warehouse_db.exists():
         msg = f"No published warehouse at {data_paths.warehouse_db}: run `hubgenome build` (or `hubgenome demo`) first."
         raise HubgenomeError(msg)
@@ -323,16 +334,18 @@ def report(
 
 @app.command("app")
 def dashboard(
+    ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
 ) -> None:
     """Start the Streamlit dashboard on the published warehouse (http://127.0.0.1:PORT)."""
     from hubgenome.app.launch import launch
 
-    launch(paths().data_dir, port=port)
+    launch(_data_dir(ctx), port=port)
 
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     models: Annotated[int, typer.Option(help="How many synthetic models to generate.")] = 3000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic Hub.")] = 20250712,
     serve_app: Annotated[
@@ -346,7 +359,7 @@ def demo(
     """
     from hubgenome.demo import run_demo
 
-    demo_dir = paths().demo_dir
+    demo_dir = paths(_data_dir(ctx)).demo_dir
     result = run_demo(demo_dir, n_models=models, seed=seed)
     _print_summary("demo (SYNTHETIC data: generated, not crawled from huggingface.co)", result)
     if serve_app:
@@ -358,6 +371,7 @@ def demo(
 
 @app.command()
 def pipeline(
+    ctx: typer.Context,
     endpoint: Annotated[
         str | None,
         typer.Option(envvar="HF_ENDPOINT", help="Hub endpoint (default: https://huggingface.co)."),
@@ -394,7 +408,7 @@ def pipeline(
     try:
         summary = on_dask(pipeline_flow, dask)(
             endpoint=endpoint,
-            data_dir=os.environ["HUBGENOME_DATA_DIR"],
+            data_dir=str(_data_dir(ctx)),
             id_sweep=id_sweep,
             counters=counters,
             cards=cards,
@@ -429,6 +443,7 @@ def pipeline(
 
 @app.command()
 def audit(
+    ctx: typer.Context,
     endpoint: Annotated[
         str | None,
         typer.Option(envvar="HF_ENDPOINT", help="Hub endpoint (default: https://huggingface.co)."),
@@ -447,8 +462,7 @@ def audit(
     from hubgenome.flows.hub_client import HubClient
 
     try:
-        client = HubClient(resolve_endpoint(endpoint))
-        report = run_audit(client=client, data_dir=os.environ["HUBGENOME_DATA_DIR"], fresh=fresh)
+        report = run_audit(client=HubClient(resolve_endpoint(endpoint)), data_dir=_data_dir(ctx), fresh=fresh)
     except ConfigurationError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -483,6 +497,7 @@ def audit(
 
 @app.command()
 def schedule(
+    ctx: typer.Context,
     cron: Annotated[str, typer.Option(help="When to run, in cron syntax (default: nightly at 03:00).")] = "0 3 * * *",
     timezone: Annotated[str, typer.Option(help="Time zone of the cron expression (IANA name).")] = "UTC",
     interval: Annotated[
@@ -503,7 +518,7 @@ def schedule(
     from hubgenome.flows.schedule import serve_pipeline
 
     serve_pipeline(
-        data_dir=Path(os.environ["HUBGENOME_DATA_DIR"]),
+        data_dir=_data_dir(ctx),
         cron=cron,
         timezone=timezone,
         interval_seconds=interval,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import click
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from hubgenome.local_hub.server import LocalHub
 
 from hubgenome.cli import app
+from hubgenome.core.errors import HubgenomeError
 from tests.support.cli import run_hubgenome
 from tests.support.corpus_files import tiny_model, write_jsonl_gz
 
@@ -102,3 +104,17 @@ def test_audit_exits_non_zero_when_a_public_model_is_missing(tmp_path):
     assert incomplete.returncode == 1
     assert "1 public models missing" in incomplete.stderr
     assert "org/launched" in incomplete.stdout
+
+
+def test_commands_get_the_data_dir_from_the_context_not_the_environment(tmp_path, monkeypatch):
+    """``--data-dir`` reaches a command through typer's context; the process environment is left alone."""
+    from_env = tmp_path / "from-env"
+    monkeypatch.setenv("HUBGENOME_DATA_DIR", str(from_env))
+    chosen = tmp_path / "chosen"
+    result = CliRunner().invoke(ROOT_COMMAND, ["--data-dir", str(chosen), "report"])
+    assert isinstance(result.exception, HubgenomeError)
+    assert str(chosen.resolve() / "warehouse.duckdb") in str(result.exception)
+    assert os.environ["HUBGENOME_DATA_DIR"] == str(from_env)
+    # Without --data-dir, HUBGENOME_DATA_DIR is still how a user chooses it.
+    fallback = CliRunner().invoke(ROOT_COMMAND, ["report"])
+    assert str(from_env.resolve() / "warehouse.duckdb") in str(fallback.exception)
