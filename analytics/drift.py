@@ -29,9 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from hubgenome.analytics._graph import require_columns
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
+
+from hubgenome.analytics._graph import require_columns
 
 # Values the paper dropped before ranking the top-n traits (ordering_helpers.py).
 UNINFORMATIVE_VALUES = ("other", "unknown", "none", "None", "")

@@ -24,6 +24,7 @@ from importlib import resources
 
 import duckdb
 import polars as pl
+
 from hubgenome.analytics.similarity import metadata_genomes
 
 #: The paper's published figures, shipped with the package (a copy of anatomy-2025-07.csv).

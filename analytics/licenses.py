@@ -21,6 +21,7 @@ edges, traits
 from __future__ import annotations
 
 import polars as pl
+
 from hubgenome.analytics._graph import require_columns
 from hubgenome.analytics.drift import edge_traits
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from hubgenome.analytics._graph import Digraph, build_digraph, longest_path_depth, require_columns
 from scipy import optimize, special, stats
+
+from hubgenome.analytics._graph import Digraph, build_digraph, longest_path_depth, require_columns
 
 TYPED_RELATIONS = ("finetune", "adapter", "quantized", "merge")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import polars as pl
+
 from hubgenome.analytics._graph import require_columns
 
 PAPER_DATE = "2025-07-12"

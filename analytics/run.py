@@ -32,6 +32,7 @@ from importlib import metadata
 import duckdb
 import numpy as np
 import polars as pl
+
 from hubgenome.analytics import drift, licenses, lineage, reproduction, safety, similarity
 from hubgenome.analytics._graph import Digraph, build_digraph, edge_subgraph, relation_mask
 from hubgenome.analytics.docs import TABLE_DOCS, docs_frame

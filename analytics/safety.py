@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+
 from hubgenome.analytics._graph import Digraph, build_digraph, descendants, require_columns
 from hubgenome.analytics.lineage import model_families
 

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from hubgenome.analytics._graph import Digraph, build_digraph, require_columns
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
+
+from hubgenome.analytics._graph import Digraph, build_digraph, require_columns
 
 # The listing fields the paper's crawl returned (sort=trendingScore, no expand): its genome.
 PAPER_LISTING_FIELDS = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
+
 from hubgenome.app.sql import SqlConsole
 from hubgenome.app.warehouse import WarehouseFile, close_quietly, frame
 

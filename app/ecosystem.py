@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+
 from hubgenome.app.warehouse import WarehouseFile, analytics_table, frame, has_table, scalar
 
 SYNTHETIC_TAG = "hubgenome-synthetic"

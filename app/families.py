@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+
 from hubgenome.app.warehouse import WarehouseFile, frame, has_column, has_table, row, scalar
 
 #: Licence categories of ``fct_family_daily`` (its ``<category>_models`` columns), in display order.

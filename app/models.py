@@ -8,8 +8,9 @@ from typing import Any
 
 import polars as pl
 import streamlit as st
-from hubgenome.app.warehouse import WarehouseFile, frame, has_table, row, scalar
 from rapidfuzz import fuzz, process, utils
+
+from hubgenome.app.warehouse import WarehouseFile, frame, has_table, row, scalar
 
 #: Fuzzy search scores model ids of the most downloaded models only (prefix and substring search cover all).
 FUZZY_CANDIDATES = 100_000

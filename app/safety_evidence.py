@@ -6,6 +6,7 @@ evaluations users added (its analytics tables are read whole, with
 from __future__ import annotations
 
 import polars as pl
+
 from hubgenome.app.warehouse import WarehouseFile, frame
 
 

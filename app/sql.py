@@ -35,8 +35,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from hubgenome.app._connect import CATALOG, connect_read_only, use_warehouse
 
+from hubgenome.app._connect import CATALOG, connect_read_only, use_warehouse
 from hubgenome.core.errors import HubgenomeError
 
 DEFAULT_ROW_LIMIT = 10_000

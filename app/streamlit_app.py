@@ -8,6 +8,7 @@ front page opens that model in Model lookup.
 from __future__ import annotations
 
 import streamlit as st
+
 from hubgenome.app import ecosystem, warehouse
 
 st.set_page_config(page_title="hubgenome", page_icon=":material/account_tree:", layout="wide")

@@ -5,6 +5,7 @@ matrix (``analytics.trait_transitions``) and the paper's per-trait values.
 from __future__ import annotations
 
 import polars as pl
+
 from hubgenome.app.reproduction import paper_values
 from hubgenome.app.warehouse import WarehouseFile, frame, has_table
 

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import polars as pl
+
 from hubgenome.app.relations import RELATION_COLOURS
 
 

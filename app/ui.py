@@ -8,6 +8,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 import streamlit as st
+
 from hubgenome.app.relations import RELATION_COLOURS
 
 #: Page files as registered in ``streamlit_app.py`` (relative to it) and their URL paths.

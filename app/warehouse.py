@@ -38,8 +38,8 @@ from typing import Any
 import duckdb
 import polars as pl
 import streamlit as st
-from hubgenome.app._connect import connect_read_only, use_warehouse
 
+from hubgenome.app._connect import connect_read_only, use_warehouse
 from hubgenome.core.paths import resolve_data_dir
 
 #: How to get what an old warehouse lacks.

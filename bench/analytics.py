@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from hubgenome.analytics.drift import solve_linear_ordering
 
+from hubgenome.analytics.drift import solve_linear_ordering
 from hubgenome.core.paths import resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]

@@ -41,9 +41,9 @@ from types import ModuleType
 
 import duckdb
 import networkx as nx
-from hubgenome.flows.corpus_import import import_corpus
 
 from hubgenome.core.paths import resolve_data_dir
+from hubgenome.flows.corpus_import import import_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 HUB = REPO.parent / "shared" / "hubdata" / "hub-2024-07"

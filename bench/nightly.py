@@ -139,6 +139,7 @@ def _control(url: str, path: str, payload: dict | None = None, *, timeout: float
 def _new_events(url: str, skip: int) -> list:
     """The events the Hub applied after the first ``skip`` of ``GET /_hubgenome/events`` (streamed)."""
     import httpx
+
     from hubgenome.local_hub.server import HubEvent
 
     events = []
@@ -483,14 +484,13 @@ def run_living(args: argparse.Namespace, corpus: Path, work: Path) -> None:
     data_dir = work / "data"
     configure_prefect(data_dir)
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    from hubgenome.core.paths import paths
     from hubgenome.flows import pipeline as pipeline_module
     from hubgenome.flows.corpus_import import import_corpus
     from hubgenome.flows.hub_client import HubClient
     from hubgenome.flows.options import BuildOptions, PipelineOptions
     from hubgenome.flows.pipeline import STAGES, run_pipeline
     from hubgenome.flows.sweeps import run_sweep
-
-    from hubgenome.core.paths import paths
 
     nightly = PipelineOptions(id_sweep="always", build=BuildOptions(analytics=not args.no_analytics))
     started = time.perf_counter()

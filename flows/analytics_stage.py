@@ -18,12 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from hubgenome.analytics import similarity
-from hubgenome.analytics.run import DEFAULT_SEED, AnalyticsResult, run_analytics
-from hubgenome.flows.scale_out import dask_task_runner, map_tasks
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, TaskRunContext
+
+from hubgenome.analytics import similarity
+from hubgenome.analytics.run import DEFAULT_SEED, AnalyticsResult, run_analytics
+from hubgenome.flows.scale_out import dask_task_runner, map_tasks
 
 
 @task(name="score-similarity-partition", retries=1, cache_policy=NO_CACHE)

@@ -25,12 +25,12 @@ import os
 from dataclasses import asdict, dataclass, field
 
 import duckdb
-from hubgenome.flows import landing
-from hubgenome.flows.hub_client import HubClient
-from hubgenome.flows.sweeps import run_sweep
 
 from hubgenome.core.errors import ConfigurationError
 from hubgenome.core.paths import paths
+from hubgenome.flows import landing
+from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.sweeps import run_sweep
 
 SAMPLE_SIZE = 10
 

@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from hubgenome.flows import landing
-from hubgenome.flows.options import BuildOptions
 from prefect import flow
 
 from hubgenome.core.errors import HubgenomeError, LandingLockedError
 from hubgenome.core.paths import dbt_project_dir, paths, resolve_data_dir
 from hubgenome.core.settings import resolve_dask_address
+from hubgenome.flows import landing
+from hubgenome.flows.options import BuildOptions
 
 #: dbt node statuses that count as success.
 _OK_STATUSES = frozenset({"success", "pass", "warn"})

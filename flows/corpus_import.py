@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hubgenome.flows import landing
-
 from hubgenome.core.errors import CorpusFormatError
 from hubgenome.core.settings import CRAWL_EXPAND
+from hubgenome.flows import landing
 
 PAGE_SIZE = 1000
 

@@ -21,6 +21,11 @@ from pathlib import Path
 
 import duckdb
 import orjson
+from prefect import flow, get_run_logger, task
+
+from hubgenome.core.errors import ConfigurationError, HubCrawlError
+from hubgenome.core.paths import paths, resolve_data_dir
+from hubgenome.core.settings import CRAWL_EXPAND, resolve_dask_address, resolve_endpoint
 from hubgenome.flows import landing
 from hubgenome.flows.hub_client import HubClient, ListingPage
 from hubgenome.flows.options import (
@@ -34,11 +39,6 @@ from hubgenome.flows.page_prefetcher import PagePrefetcher
 from hubgenome.flows.progress import progress_bars, progress_wanted
 from hubgenome.flows.scale_out import fetch_cards_on_dask
 from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
-from prefect import flow, get_run_logger, task
-
-from hubgenome.core.errors import ConfigurationError, HubCrawlError
-from hubgenome.core.paths import paths, resolve_data_dir
-from hubgenome.core.settings import CRAWL_EXPAND, resolve_dask_address, resolve_endpoint
 
 SORT_BY_MODE: dict[str, str] = {"full": "createdAt", "incremental": "lastModified"}
 

@@ -28,7 +28,6 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsp
 
 import httpx2
 import orjson
-from hubgenome.flows.landing import CardFetch
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -45,6 +44,7 @@ from hubgenome.core.errors import (
     PageTooHeavyError,
     RateLimitedError,
 )
+from hubgenome.flows.landing import CardFetch
 
 logger = logging.getLogger(__name__)
 

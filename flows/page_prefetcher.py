@@ -12,10 +12,10 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
-from hubgenome.flows import landing
-from hubgenome.flows.hub_client import MIN_PAGE_LIMIT, HubClient, ListingPage, page_limit, with_page_limit
 
 from hubgenome.core.errors import PageTooHeavyError
+from hubgenome.flows import landing
+from hubgenome.flows.hub_client import MIN_PAGE_LIMIT, HubClient, ListingPage, page_limit, with_page_limit
 
 #: Timeouts in a row (504, or no answer in time) after which a listing page is asked for at half its size.
 HEAVY_PAGE_TIMEOUTS = 2

@@ -48,6 +48,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from hubgenome.core.errors import HubgenomeError
+from hubgenome.core.paths import paths, resolve_data_dir
+from hubgenome.core.settings import resolve_dask_address, resolve_endpoint
 from hubgenome.flows import landing
 from hubgenome.flows.alerts import alert_failure, alert_incomplete
 from hubgenome.flows.audit import run_audit
@@ -63,12 +69,6 @@ from hubgenome.flows.options import (
 )
 from hubgenome.flows.reconcile import run_reconcile
 from hubgenome.flows.sweeps import id_sweep_due, run_sweep
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-
-from hubgenome.core.errors import HubgenomeError
-from hubgenome.core.paths import paths, resolve_data_dir
-from hubgenome.core.settings import resolve_dask_address, resolve_endpoint
 
 logger = logging.getLogger("hubgenome.pipeline")
 

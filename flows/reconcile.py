@@ -27,15 +27,15 @@ from pathlib import Path
 
 import duckdb
 import orjson
+from prefect import get_run_logger, task
+
+from hubgenome.core.paths import paths
+from hubgenome.core.settings import CRAWL_EXPAND
 from hubgenome.flows import landing
 from hubgenome.flows.crawl import fetch_cards
 from hubgenome.flows.hub_client import HubClient
 from hubgenome.flows.options import CrawlOptions
 from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
-from prefect import get_run_logger, task
-
-from hubgenome.core.paths import paths
-from hubgenome.core.settings import CRAWL_EXPAND
 
 #: Models fetched and landed per transaction.
 RECONCILE_BATCH_SIZE = 200

@@ -35,16 +35,17 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import duckdb
-from hubgenome.flows import landing
-from hubgenome.flows.hub_client import ClientStats, HubClient
-from hubgenome.flows.options import CARD_BATCH_SIZE
-from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import get_run_logger, task
 from prefect.context import FlowRunContext
 from prefect.flows import Flow
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
+
+from hubgenome.flows import landing
+from hubgenome.flows.hub_client import ClientStats, HubClient
+from hubgenome.flows.options import CARD_BATCH_SIZE
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 
 logger = logging.getLogger("hubgenome.scale_out")
 

@@ -180,10 +180,11 @@ def serve_pipeline(
         msg = f"Unknown time zone {timezone!r}: use an IANA name such as UTC or Europe/Paris."
         raise ConfigurationError(msg) from exc
     with _sigterm_as_interrupt(), local_prefect_server(data_dir) as api_url:
-        from hubgenome.flows.pipeline import pipeline_flow
         from prefect.deployments.runner import EntrypointType
         from prefect.schedules import Cron, Interval
         from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        from hubgenome.flows.pipeline import pipeline_flow
 
         if interval_seconds is not None:
             schedule = Interval(dt.timedelta(seconds=interval_seconds), timezone=timezone)

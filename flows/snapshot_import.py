@@ -47,9 +47,6 @@ import duckdb
 import orjson
 import pyarrow as pa
 import yaml
-from hubgenome.flows import landing
-from hubgenome.flows.progress import progress_bars, progress_wanted
-from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import flow, task
 
 from hubgenome.core.errors import (
@@ -61,6 +58,9 @@ from hubgenome.core.errors import (
 )
 from hubgenome.core.paths import paths
 from hubgenome.core.settings import resolve_endpoint
+from hubgenome.flows import landing
+from hubgenome.flows.progress import progress_bars, progress_wanted
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 
 SNAPSHOT_REPO = "modelbiome/ai_ecosystem_withmodelcards"
 """The dataset repo of the paper's published snapshot."""

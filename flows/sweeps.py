@@ -33,14 +33,14 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
-from hubgenome.flows import landing
-from hubgenome.flows.hub_client import HubClient
-from hubgenome.flows.page_prefetcher import PagePrefetcher
-from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 from prefect import get_run_logger, task
 
 from hubgenome.core.errors import ConfigurationError
 from hubgenome.core.paths import paths
+from hubgenome.flows import landing
+from hubgenome.flows.hub_client import HubClient
+from hubgenome.flows.page_prefetcher import PagePrefetcher
+from hubgenome.flows.task_options import NETWORK_TASK_OPTIONS
 
 SweepMode = Literal["counters", "ids"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
+
 from hubgenome.app import reproduction, trait_drift, ui, warehouse
 from hubgenome.app.trait_drift import TRAITS
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
+
 from hubgenome.app import families, ui, warehouse
 from hubgenome.app.relations import RELATION_COLOURS, RELATIONS
 from hubgenome.app.tree import family_tree_dot

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 import streamlit as st
+
 from hubgenome.app import licence_conflicts, ui, warehouse
 
 st.title("Licence compliance")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
+
 from hubgenome.app import families, models, ui, warehouse
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
+
 from hubgenome.app import ecosystem, ui, warehouse
 from hubgenome.app.relations import RELATIONS
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
+
 from hubgenome.app import safety_evidence, ui, warehouse
 
 st.title("Safety")

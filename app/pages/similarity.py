@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 import streamlit as st
+
 from hubgenome.app import reproduction, ui, warehouse
 
 st.title("Genetic similarity")

@@ -9,6 +9,7 @@ import io
 
 import polars as pl
 import streamlit as st
+
 from hubgenome.app import console, warehouse
 from hubgenome.app.sql import ALLOWED, QueryTimeoutError, SqlConsoleError, downloadable
 

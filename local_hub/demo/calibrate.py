@@ -42,9 +42,9 @@ from typing import Any
 import duckdb
 import numpy as np
 import yaml
-from hubgenome.local_hub.demo._text import ISO_639_1
 
 from hubgenome.core.errors import CorpusFormatError
+from hubgenome.local_hub.demo._text import ISO_639_1
 
 #: Where the real corpora live beside a checkout (``HUBGENOME_HUBDATA`` overrides, as in the tests).
 REPO_HUBDATA = Path(__file__).resolve().parents[2].parent / "shared" / "hubdata"

@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 import orjson
-from hubgenome.local_hub.demo import _text
 
 from hubgenome.core.errors import ConfigurationError, CorpusFormatError
+from hubgenome.local_hub.demo import _text
 
 RELATIONS: tuple[str, ...] = ("finetune", "adapter", "quantized", "merge")
 MODELS_PER_FILE = 100_000

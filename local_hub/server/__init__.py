@@ -40,6 +40,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+
 from hubgenome.local_hub.server._app import MAX_PAGE_SIZE, HubState, HubTruth, build_app
 from hubgenome.local_hub.server._behaviour import HubBehaviour
 from hubgenome.local_hub.server._clock import HubClock

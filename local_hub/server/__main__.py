@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hubgenome.local_hub.server import HubBehaviour, serve
-
 from hubgenome.core.errors import HubgenomeError
+from hubgenome.local_hub.server import HubBehaviour, serve
 
 
 def _parser() -> argparse.ArgumentParser:

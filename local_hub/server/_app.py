@@ -29,6 +29,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hubgenome.core.errors import CorpusFormatError, HubgenomeError
 from hubgenome.local_hub.server._behaviour import HubBehaviour
 from hubgenome.local_hub.server._clock import HubClock, http_date, iso_z, parse_moment
 from hubgenome.local_hub.server._corpus import (
@@ -45,13 +52,6 @@ from hubgenome.local_hub.server._events import EventQueue, HubEvent, generate_ev
 from hubgenome.local_hub.server._faults import FaultSpec
 from hubgenome.local_hub.server._living import Found, LivingCorpus, commit_of, moment_from_ms
 from hubgenome.local_hub.server._ratelimit import BUCKETS, RateLimiter
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from hubgenome.core.errors import CorpusFormatError, HubgenomeError
 
 #: Largest page ``/api/models`` answers (the Hub's cap); also the default page size.
 MAX_PAGE_SIZE = 1000

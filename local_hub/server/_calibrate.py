@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
+
 from hubgenome.local_hub.server._clock import parse_moment
 
 #: Rates a snapshot cannot measure, with the reason for each value (fractions of the corpus per day).

@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import orjson
-from hubgenome.local_hub.server._clock import iso_z, parse_moment
 
 from hubgenome.core.errors import ConfigurationError
+from hubgenome.local_hub.server._clock import iso_z, parse_moment
 
 if TYPE_CHECKING:
     from hubgenome.local_hub.server._corpus import Corpus

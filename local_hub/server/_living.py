@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+
 from hubgenome.local_hub.server._clock import iso_z
 from hubgenome.local_hub.server._corpus import (
     _DATE_KEYS,

@@ -7,8 +7,9 @@ import importlib
 import inspect
 import pkgutil
 
-import hubgenome.analytics
 import pytest
+
+import hubgenome.analytics
 
 #: Every module of the package, found rather than listed, so a new module cannot escape the check.
 MODULES = sorted(info.name for info in pkgutil.iter_modules(hubgenome.analytics.__path__))

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import polars as pl
 import pytest
+
 from hubgenome.analytics import drift
 
 EDGES = pl.DataFrame(

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import polars as pl
 import pytest
+
 from hubgenome.analytics import licenses
 
 # a (llama3) → b (apache-2.0): LC01 flagged (twice: a has two licences matching); a → c (mit): LC01;

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hubgenome.analytics import lineage
 from polars.testing import assert_frame_equal
+
+from hubgenome.analytics import lineage
 
 
 def _edges(rows: list[tuple[str, str, str | None]]) -> pl.DataFrame:

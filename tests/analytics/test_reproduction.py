@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hubgenome.analytics import drift, lineage, reproduction
 
+from hubgenome.analytics import drift, lineage, reproduction
 from tests.support.shared_data import reference_path
 
 MODELS = pl.DataFrame(

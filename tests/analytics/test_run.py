@@ -6,18 +6,18 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import hubgenome.analytics
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
+
+import hubgenome.analytics
 from hubgenome.analytics import similarity
 from hubgenome.analytics._graph import build_digraph, edge_subgraph, relation_mask
 from hubgenome.analytics.docs import TABLE_DOCS
 from hubgenome.analytics.report import write_report
 from hubgenome.analytics.run import SCHEMA, run_analytics
 from hubgenome.flows.analytics_stage import analytics_before_publish
-from polars.testing import assert_frame_equal
-
 from tests.support.shared_data import corpus_path
 
 # Tables that must have rows on any corpus with lineage (safety tables may be empty without evaluations).

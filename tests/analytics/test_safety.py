@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hubgenome.analytics import safety
 from polars.testing import assert_frame_equal
+
+from hubgenome.analytics import safety
 
 # base → ft1 → ft1a (finetune), base → q (quantized) → ftq (finetune), base → ad (adapter); other → o1.
 EDGES = pl.DataFrame(

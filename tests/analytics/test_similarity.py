@@ -9,10 +9,11 @@ from collections import Counter
 import numpy as np
 import polars as pl
 import pytest
-from hubgenome.analytics import similarity
-from hubgenome.analytics._graph import build_digraph
 from polars.testing import assert_frame_equal, assert_frame_not_equal
 from scipy import stats
+
+from hubgenome.analytics import similarity
+from hubgenome.analytics._graph import build_digraph
 
 # r has children a, b, c; a has two parents (r, s) and children d, e, f; b → g; d → h.
 EDGE_LIST = [("r", "a"), ("r", "b"), ("r", "c"), ("s", "a"), ("a", "d"), ("a", "e"), ("a", "f"), ("b", "g"), ("d", "h")]

@@ -7,8 +7,9 @@ import pickle
 import numpy as np
 import polars as pl
 import pytest
-from hubgenome.analytics import similarity
 from polars.testing import assert_frame_equal, assert_frame_not_equal
+
+from hubgenome.analytics import similarity
 
 
 def _family_graph(n_families: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from hubgenome.app import launch
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from hubgenome.app import launch
 from streamlit.web.cli import main_run
+
+from hubgenome.app import launch
 
 
 def test_command_runs_streamlit_headless_without_telemetry():

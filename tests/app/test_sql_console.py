@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+
 from hubgenome.app.sql import (
     QueryFailedError,
     QueryRefusedError,

@@ -7,9 +7,9 @@ import shutil
 
 import duckdb
 import pytest
+
 from hubgenome.app.tree import family_tree_dot
 from hubgenome.app.warehouse import warehouse_file
-
 from tests.support.pages import PAGES, metrics, run_page
 
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hubgenome.flows.corpus_import import import_corpus
 
+from hubgenome.flows.corpus_import import import_corpus
 from tests.support.warehouses import build, query
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hubgenome.flows.build import run_dbt
-
 from hubgenome.core.paths import dbt_project_dir
+from hubgenome.flows.build import run_dbt
 from tests.support.warehouses import query
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hubgenome.flows import landing
-from hubgenome.flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, dbt_threads
 
 from hubgenome.core.errors import HubgenomeError
+from hubgenome.flows import landing
+from hubgenome.flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, dbt_threads
 from tests.support.landings import land_crawl, model, tiny_models
 from tests.support.warehouses import build
 

@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from hubgenome.flows.alerts import alert_failure, post_alert
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hubgenome.flows import landing
-from hubgenome.flows.build import build_warehouse
 
 from hubgenome.core.errors import LandingLockedError
+from hubgenome.flows import landing
+from hubgenome.flows.build import build_warehouse
 from tests.support.landings import land_crawl, tiny_models
 
 #: The landing tables added with the nightly operations (a landing created earlier lacks them).

@@ -9,10 +9,10 @@ import click
 import pytest
 import typer.main
 from click.testing import CliRunner
-from hubgenome.local_hub.server import LocalHub
 
 from hubgenome.cli import app
 from hubgenome.core.errors import HubgenomeError
+from hubgenome.local_hub.server import LocalHub
 from tests.support.cli import run_hubgenome
 from tests.support.corpus_files import tiny_model, write_jsonl_gz
 
@@ -83,8 +83,9 @@ def test_build_without_a_landing_says_what_to_do(tmp_path):
 def test_audit_exits_non_zero_when_a_public_model_is_missing(tmp_path):
     import datetime as dt
 
-    from hubgenome.local_hub.server import HubEvent
     from prefect.settings import PREFECT_API_URL
+
+    from hubgenome.local_hub.server import HubEvent
 
     models = [tiny_model(f"org/m{i}", created=f"2024-01-0{i + 1}T00:00:00Z") for i in range(3)]
     write_jsonl_gz(tmp_path / "corpus" / "models-00.jsonl.gz", models)

@@ -6,9 +6,9 @@ import collections
 from pathlib import Path
 
 import pytest
-from hubgenome.local_hub.server import HubBehaviour, LocalHub
 
 from hubgenome.core.errors import ConfigurationError, MalformedResponseError
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 from tests.support.corpus_files import corpus_cards, corpus_models, slice_corpus, tiny_model, write_jsonl_gz
 from tests.support.crawling import crawl, crawl_runs, landed_cards, landed_model_ids
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import duckdb
 import httpx2
 import pytest
+
+from hubgenome.core.errors import HubCrawlError
 from hubgenome.flows import landing
 from hubgenome.flows.crawl import run_crawl
 from hubgenome.flows.hub_client import HubClient, _bucket_for
 from hubgenome.flows.options import CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import run_pipeline
 from hubgenome.local_hub.server import HubBehaviour, HubEvent, LocalHub
-
-from hubgenome.core.errors import HubCrawlError
 from tests.support.corpus_files import tiny_model, write_jsonl_gz
 from tests.support.crawling import DiesAfterPages, crawl, crawl_runs, fast_client, landed_cards
 from tests.support.night_clock import NightClock

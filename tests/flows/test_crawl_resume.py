@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from hubgenome.local_hub.server import HubBehaviour, LocalHub
 
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 from tests.support.corpus_files import slice_corpus
 from tests.support.crawling import crawl, crawl_runs, landed_model_ids
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from hubgenome.flows.build import build_warehouse
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.server import LocalHub
-
 from tests.support.corpus_files import read_jsonl_gz
 from tests.support.crawling import crawl
 

@@ -18,16 +18,16 @@ from pathlib import Path
 import duckdb
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
+
 from hubgenome.analytics import similarity
 from hubgenome.analytics.run import SCHEMA
+from hubgenome.core.settings import resolve_dask_address
 from hubgenome.flows.analytics_stage import run_analytics_on
 from hubgenome.flows.crawl import run_crawl
 from hubgenome.flows.hub_client import HubClient
 from hubgenome.flows.options import CrawlOptions
 from hubgenome.flows.scale_out import fetch_card_batch
 from hubgenome.local_hub.server import LocalHub
-
-from hubgenome.core.settings import resolve_dask_address
 from tests.support.crawling import crawl, fast_client
 from tests.support.shared_data import corpus_path
 

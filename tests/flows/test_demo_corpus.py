@@ -15,6 +15,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 import yaml
+
 from hubgenome.local_hub.demo import _text, calibrate
 from hubgenome.local_hub.demo.synthetic import (
     RELATIONS,

@@ -40,14 +40,14 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
+
+from hubgenome.core.errors import HubCrawlError
 from hubgenome.flows import landing
 from hubgenome.flows.audit import run_audit
 from hubgenome.flows.hub_client import HubClient, ListingPage
 from hubgenome.flows.options import BuildOptions, CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import PipelineFailedError, PipelineSummary, run_pipeline
 from hubgenome.local_hub.server import HubBehaviour, HubEvent, LocalHub, generate_events
-
-from hubgenome.core.errors import HubCrawlError
 from tests.support.corpus_files import write_jsonl_gz
 from tests.support.night_clock import NightClock
 from tests.support.shared_data import ROOT, corpus_path

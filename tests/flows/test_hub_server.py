@@ -13,14 +13,6 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
-from hubgenome.local_hub.server import (
-    DEFAULT_LISTING_FIELDS,
-    UNLIMITED_QUOTA,
-    FaultSpec,
-    HubBehaviour,
-    LocalHub,
-    load_corpus,
-)
 from huggingface_hub import HfApi
 from huggingface_hub.errors import (
     BadRequestError,
@@ -35,6 +27,14 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import hf_raise_for_status, parse_ratelimit_headers
 
 from hubgenome.core.errors import ConfigurationError, CorpusFormatError
+from hubgenome.local_hub.server import (
+    DEFAULT_LISTING_FIELDS,
+    UNLIMITED_QUOTA,
+    FaultSpec,
+    HubBehaviour,
+    LocalHub,
+    load_corpus,
+)
 from tests.support.corpus_files import write_corpus, write_jsonl_gz
 from tests.support.hub_server import ALL_MODELS, CARD_TEXT, TINY_MODELS, make_model, raised_by, walk
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
-from hubgenome.local_hub.server import HubBehaviour, LocalHub
 from huggingface_hub import HfApi
 from huggingface_hub.errors import GatedRepoError
 from huggingface_hub.utils import hf_raise_for_status
 
 from hubgenome.core.settings import CRAWL_EXPAND
+from hubgenome.local_hub.server import HubBehaviour, LocalHub
 
 NUMERIC_SORTS = ("downloads", "likes", "trendingScore")
 DATE_SORTS = ("createdAt", "lastModified")

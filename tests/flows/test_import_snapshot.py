@@ -18,6 +18,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from huggingface_hub import HfApi
+
+from hubgenome.core.errors import HubCrawlError, HubRequestError, SnapshotFormatError
 from hubgenome.flows import snapshot_import
 from hubgenome.flows.build import build_warehouse
 from hubgenome.flows.snapshot_import import (
@@ -30,9 +33,6 @@ from hubgenome.flows.snapshot_import import (
     parse_tags,
 )
 from hubgenome.local_hub.server import HubBehaviour, LocalHub
-from huggingface_hub import HfApi
-
-from hubgenome.core.errors import HubCrawlError, HubRequestError, SnapshotFormatError
 from tests.support.cli import run_hubgenome
 from tests.support.corpus_files import tiny_model, write_jsonl_gz
 

@@ -16,6 +16,10 @@ from pathlib import Path
 import httpx2
 import orjson
 import pytest
+from huggingface_hub import HfApi, hf_hub_download
+from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+from hubgenome.core.errors import ConfigurationError
 from hubgenome.local_hub.server import (
     DEFAULT_RATES,
     EVENT_KINDS,
@@ -32,10 +36,6 @@ from hubgenome.local_hub.server import (
     write_events,
 )
 from hubgenome.local_hub.server._corpus import ListingQuery
-from huggingface_hub import HfApi, hf_hub_download
-from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
-
-from hubgenome.core.errors import ConfigurationError
 from tests.support.corpus_files import write_corpus
 from tests.support.hub_server import ALL_MODELS, CARD_TEXT, TINY_MODELS, make_model, raised_by, walk
 

@@ -16,13 +16,13 @@ from typing import ClassVar
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
+
+from hubgenome.cli import app
 from hubgenome.flows.options import BuildOptions, PipelineOptions
 from hubgenome.flows.pipeline import LOCK_FILE_NAME, PipelineFailedError, PipelineLock, run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.server import HubBehaviour, LocalHub
-from typer.testing import CliRunner
-
-from hubgenome.cli import app
 from tests.support.crawling import crawl_runs, fast_client
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

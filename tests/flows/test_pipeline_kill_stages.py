@@ -39,12 +39,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from hubgenome.flows.options import CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
 from hubgenome.local_hub.server import HubBehaviour, LocalHub
-
 from tests.support.crawling import fast_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

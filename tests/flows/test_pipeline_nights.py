@@ -16,13 +16,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from hubgenome.flows import landing
 from hubgenome.flows.options import PipelineOptions
 from hubgenome.flows.pipeline import PipelineSummary, run_pipeline
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import EvolutionManifest, evolve_corpus
 from hubgenome.local_hub.server import LocalHub
-
 from tests.support.corpus_files import corpus_models
 from tests.support.crawling import fast_client
 from tests.support.night_clock import NightClock

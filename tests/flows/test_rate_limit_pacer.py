@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+
 from hubgenome.flows import hub_client
 from hubgenome.flows.hub_client import RateLimitPacer
 

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.server import LocalHub
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from hubgenome.core.errors import HubCrawlError
 from hubgenome.flows import landing
 from hubgenome.flows.sweeps import run_sweep
 from hubgenome.local_hub.demo import generate_corpus
 from hubgenome.local_hub.demo.synthetic import evolve_corpus
 from hubgenome.local_hub.server import LocalHub
-
-from hubgenome.core.errors import HubCrawlError
 from tests.support.corpus_files import corpus_models
 from tests.support.crawling import DiesAfterPages, crawl_runs, fast_client
 

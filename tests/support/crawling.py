@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+
+from hubgenome.core.errors import HubCrawlError
 from hubgenome.flows.crawl import CrawlSummary, run_crawl
 from hubgenome.flows.hub_client import HubClient, ListingPage
 from hubgenome.flows.options import DEFAULT_CARD_BACKLOG_LIMIT, CrawlOptions
-
-from hubgenome.core.errors import HubCrawlError
 
 
 class DiesAfterPages(HubClient):

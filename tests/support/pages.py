@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hubgenome.app
 import pytest
 from streamlit.testing.v1 import AppTest
+
+import hubgenome.app
 
 PAGES_DIR = Path(hubgenome.app.__file__).parent / "pages"
 PAGES = [

@@ -13,7 +13,6 @@ import argparse
 from hubgenome.flows import landing
 from hubgenome.flows.options import BuildOptions, CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import run_pipeline
-
 from tests.support.crawling import fast_client
 from tests.support.night_clock import NightClock
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
 from hubgenome.flows.build import BuildResult, build_and_publish, build_warehouse
 from hubgenome.flows.corpus_import import import_corpus
 from hubgenome.flows.options import BuildOptions
