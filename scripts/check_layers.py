@@ -54,8 +54,10 @@ def check(tree: Path, pyproject: Path = PYPROJECT) -> int:
     from importlinter.cli import lint_imports
 
     # import-linter puts the working directory first on sys.path; a checkout's own hubgenome/ folder
-    # (the core alone) must not shadow the assembled namespace.
+    # (the core alone) must not shadow the assembled namespace. Nor may an already imported
+    # hubgenome (grimp asks the import system where the package is): it is set aside meanwhile.
     previous = Path.cwd()
+    imported = {name: sys.modules.pop(name) for name in list(sys.modules) if _is_hubgenome(name)}
     os.chdir(tree)
     sys.path.insert(0, str(tree))
     try:
@@ -63,8 +65,13 @@ def check(tree: Path, pyproject: Path = PYPROJECT) -> int:
     finally:
         os.chdir(previous)
         sys.path.remove(str(tree))
-        for name in [name for name in sys.modules if name == "hubgenome" or name.startswith("hubgenome.")]:
+        for name in [name for name in sys.modules if _is_hubgenome(name)]:
             del sys.modules[name]
+        sys.modules.update(imported)
+
+
+def _is_hubgenome(module_name: str) -> bool:
+    return module_name == "hubgenome" or module_name.startswith("hubgenome.")
 
 
 def main() -> int:
