@@ -228,7 +228,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "family_safety": (
-        "One row per family with at least one evaluated member (reference.safety_evaluations): its size, "
+        "One row per family with at least one evaluated member (fct_safety_evaluations): its size, "
         "downloads, and the share of its downloads under an evaluated model (evaluated or a descendant).",
         {
             "family_id": "The family (dim_models.family_id).",
@@ -242,7 +242,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "safety_evaluated_members": (
         "One row per (evaluated model, benchmark, metric, defence): the score before (baseline rows) and after "
-        "the named method. Only rows a user put in reference.safety_evaluations; never invented.",
+        "the named method. Only evaluations a user imported (fct_safety_evaluations); never invented.",
         {
             "family_id": "The model's family.",
             "model_id": "The evaluated model.",
@@ -271,7 +271,7 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
         "One row: whether any per-model safety evaluations exist, and what the safety tables therefore show.",
         {
             "status": "'no per-model evaluations' or '<rows> per-model evaluation rows for <models> models'.",
-            "n_evaluation_rows": "Rows in reference.safety_evaluations.",
+            "n_evaluation_rows": "Evaluations in fct_safety_evaluations.",
             "n_evaluated_models": "Distinct evaluated models.",
             "n_families_with_evaluations": "Families with an evaluated member.",
             "note": "Plain-language reading.",

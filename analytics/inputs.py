@@ -8,11 +8,10 @@ frames, and the tables computed from them, are the same on every run.
 
 Sources read
 ------------
-``main.dim_models``, ``main.fct_lineage_edges``, ``main.fct_license_conflicts``,
+``main.dim_models``, ``main.fct_lineage_edges``, ``main.fct_license_conflicts``, ``main.fct_safety_evaluations``,
 ``staging.stg_hub__models`` (listing fields for the metadata genome), ``staging.stg_hub__cards``
 (card text for the card genome), ``staging.stg_hub__crawls`` (the corpus label), and the seeds in
-``reference``: ``license_obligation_rules``, ``license_taxonomy``, ``safety_evaluations``,
-``nest_published_figures``.
+``reference``: ``license_obligation_rules``, ``license_taxonomy``, ``nest_published_figures``.
 """
 
 from __future__ import annotations
@@ -65,9 +64,11 @@ class WarehouseInputs:
     conflicts
         ``fct_license_conflicts``: ``child_model_id``, ``parent_model_id``, ``rule_id``,
         ``severity``, ``relation``, ``parent_license_id``.
-    rules, taxonomy, evaluations, published
+    rules, taxonomy, published
         The ``reference`` seeds ``license_obligation_rules``, ``license_taxonomy``,
-        ``safety_evaluations``, ``nest_published_figures``.
+        ``nest_published_figures``.
+    evaluations
+        ``fct_safety_evaluations``: the per-model safety evaluations users imported.
     corpus
         Label of the corpus (the crawl endpoint's last path part, e.g. ``trees-2025-04``, or
         ``hub-crawl``), and ``as_of`` the newest model creation date (YYYY-MM-DD).
@@ -138,7 +139,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> WarehouseInputs:
         con,
         """
         select model_id, method, attack_or_benchmark, metric, value, source
-        from reference.safety_evaluations
+        from main.fct_safety_evaluations
         order by all
         """,
     )

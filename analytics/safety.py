@@ -6,13 +6,13 @@ fine-tuned descendants. This module joins safety evaluations to lineage families
 un-evaluated fine-tuned descendants of evaluated models, ranked by downloads.
 
 It never invents per-model scores: published figures (NeST) are population means and are reported
-as such; per-model rows come only from what a user adds to the ``safety_evaluations`` seed. With no
+as such; per-model rows come only from evaluations a user imported (``fct_safety_evaluations``). With no
 per-model rows every per-model frame is empty and ``status`` says so.
 
 Input frames
 ------------
 evaluations
-    The ``safety_evaluations`` seed: ``model_id``, ``method``, ``attack_or_benchmark``, ``metric``
+    ``fct_safety_evaluations`` (what users imported): ``model_id``, ``method``, ``attack_or_benchmark``, ``metric``
     (str), ``value`` (float), ``source`` (str). ``method`` "no defense" (or another name in
     :data:`BASELINE_METHODS`) marks the score before a defence.
 published

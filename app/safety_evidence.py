@@ -1,5 +1,5 @@
-"""What the Safety page reads from the reference seeds: NeST's published figures and the per-model
-evaluations users added (its analytics tables are read whole, with
+"""What the Safety page reads: NeST's published figures (a reference seed) and the per-model
+evaluations the user imported (``fct_safety_evaluations``); its analytics tables are read whole, with
 :func:`hubgenome.app.warehouse.analytics_table`).
 """
 
@@ -7,7 +7,20 @@ from __future__ import annotations
 
 import polars as pl
 
-from hubgenome.app.warehouse import WarehouseFile, frame
+from hubgenome.app.warehouse import WarehouseFile, frame, has_table
+
+#: The columns of a file for ``hubgenome safety import``, required first (the importer,
+#: ``hubgenome.flows.safety_import``, validates them; the app only shows how to write one).
+IMPORT_FILE_COLUMNS = (
+    "model_id",
+    "method",
+    "attack_or_benchmark",
+    "metric",
+    "value",
+    "source",
+    "unit",
+    "evaluated_on",
+)
 
 
 def nest_published(wh: WarehouseFile) -> pl.DataFrame:
@@ -15,15 +28,12 @@ def nest_published(wh: WarehouseFile) -> pl.DataFrame:
     return frame(wh, "select * from reference.nest_published_figures order by paper_version, population, metric")
 
 
-def safety_evaluations(wh: WarehouseFile) -> pl.DataFrame:
-    """Every per-model evaluation row (``reference.safety_evaluations``)."""
-    return frame(wh, "select * from reference.safety_evaluations order by model_id, method")
-
-
-def safety_evaluation_columns(wh: WarehouseFile) -> list[str]:
-    """The columns of ``reference.safety_evaluations``, in order (what a user's rows must have)."""
+def safety_evaluations(wh: WarehouseFile) -> pl.DataFrame | None:
+    """Every per-model evaluation the user imported (``fct_safety_evaluations``); ``None`` on an older warehouse."""
+    if not has_table(wh, "main.fct_safety_evaluations"):
+        return None
     return frame(
         wh,
-        "select column_name from duckdb_columns() where database_name = 'warehouse' "
-        "and schema_name = 'reference' and table_name = 'safety_evaluations' order by column_index",
-    )["column_name"].to_list()
+        "select model_id, is_model_in_warehouse, method, attack_or_benchmark, metric, value, unit, evaluated_on, "
+        "source from main.fct_safety_evaluations order by model_id, method, attack_or_benchmark, metric",
+    )

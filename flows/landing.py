@@ -116,6 +116,25 @@ create table if not exists reconcile_gone (
     model_id varchar not null,
     fetched_at timestamptz not null
 );
+create table if not exists safety_imports (
+    import_id varchar primary key,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    rows_landed integer not null,
+    imported_at timestamptz not null
+);
+create table if not exists user_safety_evaluations (
+    import_id varchar not null,
+    row_number integer not null,
+    model_id varchar not null,
+    method varchar not null,
+    attack_or_benchmark varchar not null,
+    metric varchar not null,
+    value double not null,
+    unit varchar,
+    evaluated_on date,
+    source varchar not null
+);
 create table if not exists pipeline_runs (
     pipeline_run_id varchar primary key,
     endpoint varchar not null,

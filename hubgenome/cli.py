@@ -332,6 +332,41 @@ def report(
     _print_summary("report written", {"html": str(written.html), "markdown": str(written.markdown)})
 
 
+safety_app = typer.Typer(
+    help="Per-model safety evaluations you own: import them into the landing; the next build joins them.",
+    no_args_is_help=True,
+)
+app.add_typer(safety_app, name="safety")
+
+
+@safety_app.command("import")
+def safety_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8, header row) or Parquet with columns model_id, method, attack_or_benchmark, metric, "
+            "value, source (required) and unit, evaluated_on (optional).",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Land a file of per-model safety evaluations in <data dir>/raw.duckdb: every row, or none.
+
+    A file with any bad row (missing column, empty cell, non-numeric value, duplicated evaluation,
+    not UTF-8) is refused whole with a message naming each row and column. Importing a corrected
+    file later supersedes the earlier rows of the same evaluation. Run `hubgenome build` next.
+    """
+    from hubgenome.flows.safety_import import import_safety_evaluations
+
+    landed = import_safety_evaluations(paths(_data_dir(ctx)).raw_db, file)
+    _print_summary(
+        "safety evaluations imported",
+        {"import": landed.import_id, "rows": landed.rows_landed, "models": landed.models, "file": landed.source_file},
+    )
+    console.print("Run `hubgenome build` to publish them in the warehouse.")
+
+
 @app.command("app")
 def dashboard(
     ctx: typer.Context,

@@ -1,8 +1,8 @@
 """Safety: NeST's published population figures, and per-model evidence where someone has added it.
 
 Published figures are population means from the paper (labelled with paper version and
-population), never spread onto individual models. Per-model scores come only from rows a user put
-in ``reference.safety_evaluations`` (the ``dbt/seeds/safety_evaluations.csv`` seed).
+population), never spread onto individual models. Per-model scores come only from evaluations the user
+imported (``hubgenome safety import FILE`` into their data directory; ``fct_safety_evaluations``).
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ for version in published["paper_version"].unique(maintain_order=True).to_list():
 
 st.subheader("Per-model evaluations in this warehouse")
 evaluations = safety_evidence.safety_evaluations(wh)
+if evaluations is None:
+    st.info(
+        "This warehouse was built by an older hubgenome, before per-model safety evaluations could be "
+        "imported: rebuild it with `hubgenome build`."
+    )
+    st.stop()
 status = warehouse.analytics_table(wh, "safety_status")
 if status is not None and status.height:
     st.caption(status["note"][0])
@@ -56,17 +62,18 @@ if evaluations.height == 0:
         "No per-model safety evaluation exists in this warehouse, so no family shows evaluated members, "
         "ASR before/after or download coverage, and no per-model score is shown or inferred."
     )
-    columns = safety_evidence.safety_evaluation_columns(wh)
     st.markdown(
-        "**How to add one**: append rows to `dbt/seeds/safety_evaluations.csv` (one row per model, method, "
-        "benchmark and metric; a baseline row uses method `none` or `no defense`), then run `hubgenome build`. "
-        f"Columns: {', '.join(f'`{c}`' for c in columns)}."
+        "**How to add one**: write your evaluations to a CSV (UTF-8, header row) or Parquet file, one row per "
+        "model, method, attack or benchmark and metric (a baseline row uses method `none`), then run "
+        "`hubgenome safety import FILE` and `hubgenome build`. They are kept in your data directory. Columns: "
+        + ", ".join(f"`{column}`" for column in safety_evidence.IMPORT_FILE_COLUMNS)
+        + " (the last two optional)."
     )
     st.code(
-        ",".join(columns)
+        ",".join(safety_evidence.IMPORT_FILE_COLUMNS)
         + "\n"
-        + "org/model-7b,none,HarmBench,attack_success_rate,44.5,https://example.org/your-evaluation\n"
-        + "org/model-7b,NeST,HarmBench,attack_success_rate,4.4,https://example.org/your-evaluation\n",
+        + "org/model-7b,none,HarmBench,attack_success_rate,44.5,https://example.org/your-evaluation,percent,2026-01-15\n"
+        + "org/model-7b,NeST,HarmBench,attack_success_rate,4.4,https://example.org/your-evaluation,percent,2026-01-15\n",
         language="text",
     )
     st.stop()

@@ -2,8 +2,9 @@
 
 One data directory holds every file the project writes or the user supplies (``--data-dir`` /
 ``HUBGENOME_DATA_DIR``, default ``./data``): the raw landing ``raw.duckdb``, the published
-``warehouse.duckdb``, dbt's ``target/`` and logs, the demo corpus, Prefect's home and user data
-such as safety evaluations. Nothing is ever written into the checkout or the install location.
+``warehouse.duckdb``, dbt's ``target/`` and logs, the demo corpus and Prefect's home. User data,
+such as per-model safety evaluations, is imported into the landing. Nothing is ever written into
+the checkout or the install location.
 """
 
 from __future__ import annotations
@@ -45,11 +46,6 @@ class Paths:
     def dbt_dir(self) -> Path:
         """dbt's ``target/`` (compiled SQL, run results, partial parse) and ``logs/`` for this data dir."""
         return self.data_dir / "dbt"
-
-    @property
-    def user_dir(self) -> Path:
-        """Files the user supplies (per-model safety evaluations): theirs, kept across upgrades."""
-        return self.data_dir / "user"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -154,6 +154,7 @@ def test_safety_labels_published_figures_and_explains_how_to_add_evaluations(dem
     assert "NeST v1 (2026-02-18)" in shown and "population: open-weight LLMs" in shown
     assert "No per-model safety evaluation exists" in at.info[0].value
     assert "model_id,method,attack_or_benchmark,metric,value,source" in shown
+    assert "`hubgenome safety import FILE`" in shown
 
 
 def test_sql_console_runs_a_query_and_refuses_a_write(demo_app, monkeypatch):
