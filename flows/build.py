@@ -8,6 +8,15 @@ only: a reader that opened the old file keeps reading the old inode until it clo
 build deletes its file and leaves the published warehouse untouched; the file of a build that was
 killed (SIGKILL, power loss) is deleted by the next build.
 
+Incremental by default: the new file starts as a **copy** of the published warehouse (the published
+file itself is only read) and dbt's incremental models process the landing rows appended since that
+warehouse was built, told by ``--vars {"landing_window": ...}``. A full refresh (``--full-refresh``,
+or whenever the published warehouse cannot be the starting point) builds from an empty file with
+``dbt build --full-refresh``. :mod:`hubgenome.flows.build_state` decides which and records each
+build in the warehouse table ``main.hubgenome_builds``. An incremental build that fails is not
+retried as a full refresh: it fails like any build, and ``hubgenome build --full-refresh`` is the
+remedy when the warehouse it started from is at fault.
+
 Between the dbt build and the publish comes the analytics step (:mod:`hubgenome.flows.analytics_stage`):
 :func:`build_and_publish` is the one place that puts the three together, for ``hubgenome build``,
 the nightly pipeline and the demo alike; :func:`build_warehouse` alone is the dbt part.
@@ -23,9 +32,11 @@ statement, which costs about a second of CPU per build.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,6 +51,7 @@ from hubgenome.core.errors import HubgenomeError, LandingLockedError
 from hubgenome.core.paths import dbt_project_dir, paths, resolve_data_dir
 from hubgenome.core.settings import resolve_dask_address
 from hubgenome.flows import landing
+from hubgenome.flows.build_state import BuildMode, plan_build, record_build
 from hubgenome.flows.options import BuildOptions
 
 #: dbt node statuses that count as success.
@@ -91,6 +103,19 @@ class BuildResult:
     seeds_loaded: int
     run_results: Path
     node_timings: dict[str, float] = field(default_factory=dict)
+    #: ``incremental`` (started from a copy of the published warehouse) or ``full_refresh``.
+    build_mode: BuildMode = "full_refresh"
+    #: Why a full refresh, or which landing rows an incremental build processed.
+    mode_reason: str = ""
+    #: Per raw table, the ``rowid`` window dbt processed (``{"after": A, "through": T}``).
+    landing_window: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def mode_summary(self) -> str:
+        """``Incremental build (landing rows since build ...)`` or ``Full refresh: <reason>``."""
+        if self.build_mode == "incremental":
+            return f"Incremental build ({self.mode_reason})"
+        return f"Full refresh: {self.mode_reason}"
 
 
 @dataclass(frozen=True)
@@ -149,8 +174,13 @@ def _stable_build_path(build_db: Path) -> Path:
     return build_db.with_name(f"{stem}.building") if separator else build_db
 
 
-def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> list[_NodeOutcome]:
+def run_dbt(
+    args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path, start_from: Path | None = None
+) -> list[_NodeOutcome]:
     """Run one dbt command in-process against ``raw_db`` -> ``build_db``; return every node's outcome.
+
+    With ``start_from`` (an incremental build: the published warehouse) dbt writes into a copy of
+    that file instead of an empty one; the file itself is only read.
 
     The outcomes come from ``run_results.json`` (falling back to the runner's result object when dbt
     failed before writing it).
@@ -168,6 +198,11 @@ def run_dbt(args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path) -> 
     stable_db = _stable_build_path(build_db)
     if stable_db != build_db:
         _remove_database_files(stable_db)  # left over by a build that was killed
+    if start_from is not None:
+        # The published file is checkpointed (no WAL beside it) when it is published; readers only
+        # read it, so the file alone is the whole warehouse. The copy goes where dbt writes.
+        _remove_database_files(stable_db)
+        shutil.copyfile(start_from, stable_db)
     env = {
         "HUBGENOME_RAW_DB": str(raw_db),
         "HUBGENOME_BUILD_DB": str(stable_db),
@@ -247,18 +282,35 @@ def _check_standalone(build_db: Path) -> None:
         raise WarehouseBuildError(msg)
 
 
+def _prepare_copy(build_db: Path) -> None:
+    """Drop the ``analytics`` schema the copied warehouse carries: it describes the old marts.
+
+    The analytics step writes it again from the new marts; a build without analytics then publishes
+    none, as a build from scratch would, rather than the previous build's.
+    """
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("drop schema if exists analytics cascade")
+        con.execute("checkpoint")
+
+
 def build_warehouse(
     data_dir: str | os.PathLike[str] | None = None,
     *,
     raw_db: Path | None = None,
     warehouse: Path | None = None,
     before_publish: Callable[[Path], None] | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Build the warehouse from the raw landing and publish it atomically: the dbt part of a build.
 
     :func:`build_and_publish` puts the analytics step between this build and its publish; called
     directly with no ``before_publish`` (tests of the dbt models, benchmarks of dbt alone), the
     warehouse is published with the dbt models only.
+
+    The build is incremental when it can be (it starts from a copy of the published warehouse and
+    dbt processes the landing rows added since), else a full refresh; the result says which and why
+    (:attr:`BuildResult.build_mode`, :attr:`BuildResult.mode_reason`; see
+    :func:`hubgenome.flows.build_state.plan_build`).
 
     Parameters
     ----------
@@ -272,18 +324,22 @@ def build_warehouse(
         Called with the path of the freshly built file after every dbt test passed and before it
         is published (:func:`build_and_publish` passes the analytics step, which writes its tables
         there); if it raises, nothing is published.
+    full_refresh
+        Rebuild from the whole landing (``dbt build --full-refresh`` into an empty file) even when
+        an incremental build is possible.
 
     Raises
     ------
     WarehouseBuildError
         When any seed, model or test failed; the message names the failed nodes. The previously
-        published warehouse is untouched and the half-built file is deleted.
+        published warehouse is untouched and the half-built file is deleted. A failed incremental
+        build is not retried: the message names ``hubgenome build --full-refresh`` as the remedy.
 
     Examples
     --------
     >>> result = build_warehouse(Path("data"))  # doctest: +SKIP
-    >>> result.warehouse.name
-    'warehouse.duckdb'
+    >>> result.warehouse.name, result.build_mode  # doctest: +SKIP
+    ('warehouse.duckdb', 'incremental')
     """
     data_paths = paths(data_dir)
     raw_db = Path(raw_db or data_paths.raw_db).resolve()
@@ -303,18 +359,43 @@ def build_warehouse(
     _remove_stale_builds(warehouse)
     dbt_dir = data_paths.dbt_dir
     started = time.perf_counter()
+    plan = plan_build(warehouse, raw_db, full_refresh=full_refresh)
     print(f"Building warehouse from {raw_db} into {build_db.name}")
+    print(plan.summary())
     try:
-        outcomes = run_dbt(list(BUILD_ARGS), raw_db=raw_db, build_db=build_db, dbt_dir=dbt_dir)
+        outcomes = run_dbt(
+            [*BUILD_ARGS, *plan.dbt_args()],
+            raw_db=raw_db,
+            build_db=build_db,
+            dbt_dir=dbt_dir,
+            start_from=warehouse if plan.incremental else None,
+        )
         failed = [o for o in outcomes if o.status not in _OK_STATUSES]
         if failed or not outcomes:
             names = ", ".join(f"{o.unique_id} ({o.status})" for o in failed) or "no node ran"
             first = next((o.message for o in failed if o.message), "")
+            remedy = (
+                " This was an incremental build, started from a copy of the published warehouse: if the "
+                "failure comes from that warehouse rather than from the new landing rows, "
+                "`hubgenome build --full-refresh` rebuilds it from the landing."
+                if plan.incremental
+                else ""
+            )
             msg = (
                 f"Warehouse build failed: {names}. {first} The published warehouse {warehouse} was "
-                f"left untouched; see {dbt_dir / 'logs' / 'dbt.log'} and fix the failing models or data."
+                f"left untouched; see {dbt_dir / 'logs' / 'dbt.log'} and fix the failing models or data.{remedy}"
             )
             raise WarehouseBuildError(msg, [o.unique_id for o in failed])
+        if plan.incremental:
+            _prepare_copy(build_db)
+        record_build(
+            build_db,
+            plan,
+            build_id=build_id,
+            raw_db=raw_db,
+            published=warehouse,
+            built_at=dt.datetime.now(dt.UTC),
+        )
         if before_publish is not None:
             before_publish(build_db)
         _check_standalone(build_db)
@@ -333,9 +414,12 @@ def build_warehouse(
         seeds_loaded=sum(o.resource_type == "seed" for o in outcomes),
         run_results=dbt_dir / "target" / "run_results.json",
         node_timings={o.unique_id: o.seconds for o in outcomes},
+        build_mode=plan.mode,
+        mode_reason=plan.reason,
+        landing_window=plan.landing_window(),
     )
     print(
-        f"Published {warehouse} in {elapsed:.1f} s: {result.models_built} models, "
+        f"Published {warehouse} in {elapsed:.1f} s ({plan.mode.replace('_', ' ')}): {result.models_built} models, "
         f"{result.tests_passed} tests, {result.seeds_loaded} seeds"
     )
     return result
@@ -381,7 +465,9 @@ def build_and_publish(
         from hubgenome.flows.analytics_stage import analytics_before_publish
 
         analyse = functools.partial(analytics_before_publish, dask_address=options.dask_address)
-    return build_warehouse(data_dir, raw_db=raw_db, warehouse=warehouse, before_publish=analyse)
+    return build_warehouse(
+        data_dir, raw_db=raw_db, warehouse=warehouse, before_publish=analyse, full_refresh=options.full_refresh
+    )
 
 
 @flow(name="build-warehouse", log_prints=True)
@@ -391,16 +477,20 @@ def build_flow(
     warehouse: str | None = None,
     analytics: bool = True,
     dask_address: str | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Build the dbt warehouse from the raw landing, compute the analytics into it, and publish it atomically.
 
     The new file replaces ``<data dir>/warehouse.duckdb`` only if every dbt test passed and the
-    analytics step (the ``run-analytics`` task, with ``analytics=True``) succeeded. With
-    ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) the similarity scoring runs on that Dask cluster.
+    analytics step (the ``run-analytics`` task, with ``analytics=True``) succeeded. It starts from a
+    copy of the published warehouse and processes only the landing rows added since (incremental),
+    unless ``full_refresh`` asks for a rebuild from the whole landing or the published warehouse
+    cannot be the starting point. With ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) the
+    similarity scoring runs on that Dask cluster.
     """
     return build_and_publish(
         resolve_data_dir(data_dir),
-        BuildOptions(analytics=analytics, dask_address=resolve_dask_address(dask_address)),
+        BuildOptions(analytics=analytics, dask_address=resolve_dask_address(dask_address), full_refresh=full_refresh),
         raw_db=Path(raw_db) if raw_db else None,
         warehouse=Path(warehouse) if warehouse else None,
     )

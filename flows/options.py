@@ -86,10 +86,15 @@ class BuildOptions:
         models alone, which the tests use to keep nights short.
     dask_address
         A Dask scheduler whose workers score the similarity samples; None scores them here.
+    full_refresh
+        Rebuild the warehouse from the whole landing (``--full-refresh``). Off: the build starts
+        from a copy of the published warehouse and processes the landing rows added since, unless
+        that warehouse cannot be the starting point (see :mod:`hubgenome.flows.build_state`).
     """
 
     analytics: bool = True
     dask_address: str | None = None
+    full_refresh: bool = False
 
 
 @dataclass(frozen=True)

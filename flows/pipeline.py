@@ -13,7 +13,8 @@ retries; crawls and sweeps resume from their checkpoints by themselves):
                  ``lastModified``), with their cards (:mod:`hubgenome.flows.reconcile`);
 5. ``build``     dbt build + tests + the analytics step into a new file, published atomically only
                  when everything passed (:func:`hubgenome.flows.build.build_and_publish`, as
-                 ``hubgenome build`` does);
+                 ``hubgenome build`` does): incremental from a copy of the published warehouse, or
+                 a full refresh, which the stage detail and ``build_mode`` say, with the reason;
 6. ``audit``     compares the landing and the new warehouse with the newest id sweep
                  (:mod:`hubgenome.flows.audit`): missing, stale, extra and private models go into the run's
                  row, and an alert goes out when a public model is missing.
@@ -133,6 +134,10 @@ class PipelineSummary:
     dbt_models_built: int | None = None
     dbt_tests_passed: int | None = None
     dbt_tests_failed: int | None = None
+    #: ``incremental`` or ``full_refresh``, and why (in the summary and the build stage's detail;
+    #: not ``pipeline_runs`` columns).
+    build_mode: str | None = None
+    build_mode_reason: str | None = None
     requests: int = 0
     retries: int = 0
     throttled_429: int = 0
@@ -259,7 +264,13 @@ def _dbt_test_counts(run_results: Path) -> tuple[int, int]:
 def build_stage_task(data_dir: Path, options: BuildOptions) -> dict[str, Any]:
     """dbt build + tests + analytics into a new file, published atomically when all passed."""
     result = build_and_publish(data_dir, options)
-    return {"models_built": result.models_built, "seconds": result.elapsed_seconds}
+    return {
+        "models_built": result.models_built,
+        "seconds": result.elapsed_seconds,
+        "build_mode": result.build_mode,
+        "mode_reason": result.mode_reason,
+        "mode_summary": result.mode_summary,
+    }
 
 
 def choose_crawl_mode(raw_db: Path, endpoint: str) -> tuple[str, str]:
@@ -506,8 +517,10 @@ def _run_stages(
         finally:
             summary.dbt_tests_passed, summary.dbt_tests_failed = _dbt_test_counts(run_results)
         summary.dbt_models_built = outcome["models_built"]
+        summary.build_mode, summary.build_mode_reason = outcome["build_mode"], outcome["mode_reason"]
         return (
-            f"published: {outcome['models_built']} models, {summary.dbt_tests_passed} tests passed"
+            f"{outcome['mode_summary']}; published: {outcome['models_built']} models, "
+            f"{summary.dbt_tests_passed} tests passed"
             f"{', analytics' if options.build.analytics else ', no analytics step (turned off)'}"
         )
 
@@ -544,6 +557,7 @@ def pipeline_flow(
     dask_address: str | None = None,
     include_private: bool = False,
     card_backlog_limit: int = DEFAULT_CARD_BACKLOG_LIMIT,
+    full_refresh: bool = False,
 ) -> dict:
     """Nightly run: incremental crawl with cards and card backlog → counters sweep → weekly id sweep →
     reconciliation → dbt build → audit → run summary.
@@ -552,7 +566,8 @@ def pipeline_flow(
     A failed stage fails the flow run with a readable reason, leaves the published warehouse serving
     and is picked up by the next run; a run that finds another one in progress does nothing.
     With ``dask_address`` (or ``HUBGENOME_DASK_ADDRESS``) cards and similarity scoring run on that
-    Dask cluster's workers.
+    Dask cluster's workers. The build is incremental (from a copy of the published warehouse) unless
+    ``full_refresh`` or the warehouse itself calls for a rebuild from the whole landing.
     """
     # Scalar parameters, so a deployment (prefect.yaml, `hubgenome schedule`) can set them; one
     # options object from here down.
@@ -566,7 +581,7 @@ def pipeline_flow(
             overlap=dt.timedelta(minutes=overlap_minutes),
             dask_address=address,
         ),
-        build=BuildOptions(analytics=analytics, dask_address=address),
+        build=BuildOptions(analytics=analytics, dask_address=address, full_refresh=full_refresh),
         id_sweep=id_sweep,  # type: ignore[arg-type]
         counters=counters,
     )

@@ -51,6 +51,15 @@ IncludePrivateOption = Annotated[
         help="Also land private repos your token can see (marked; never in the public marts). Default: skip them.",
     ),
 ]
+#: ``--full-refresh`` of the commands that build the warehouse.
+FullRefreshOption = Annotated[
+    bool,
+    typer.Option(
+        "--full-refresh",
+        help="Rebuild the warehouse from the whole landing. Default: start from a copy of the published "
+        "warehouse and process only the landing rows added since (a full refresh when that is not possible).",
+    ),
+]
 #: ``--card-backlog N`` of the commands that crawl.
 CardBacklogOption = Annotated[
     int, typer.Option(help="Cards owed by earlier crawls (errors, reconciled models) to fetch, oldest first.")
@@ -288,21 +297,28 @@ def build(
         bool, typer.Option("--analytics/--no-analytics", help="Compute the analytics schema before publishing.")
     ] = True,
     dask: DaskOption = None,
+    full_refresh: FullRefreshOption = False,
 ) -> None:
     """Build the warehouse from the raw landing (dbt build + tests + analytics) and publish it atomically.
 
     The new warehouse replaces <data dir>/warehouse.duckdb only if every dbt test passed and the
     analytics succeeded; on any failure the previously published warehouse stays in place, and open
-    readers are never disturbed.
+    readers are never disturbed. The build starts from a copy of the published warehouse and
+    processes only the landing rows added since (incremental), unless --full-refresh is given or
+    that warehouse cannot be the starting point; it prints which, and why.
     """
     from hubgenome.flows.build import build_flow
     from hubgenome.flows.scale_out import on_dask
 
-    result = on_dask(build_flow, dask)(data_dir=str(_data_dir(ctx)), analytics=analytics, dask_address=dask)
+    result = on_dask(build_flow, dask)(
+        data_dir=str(_data_dir(ctx)), analytics=analytics, dask_address=dask, full_refresh=full_refresh
+    )
+    Console().print(result.mode_summary, highlight=False, soft_wrap=True)
     _print_summary(
         "warehouse published",
         {
             "warehouse": str(result.warehouse),
+            "build mode": result.build_mode,
             "models built": result.models_built,
             "tests passed": result.tests_passed,
             "seeds loaded": result.seeds_loaded,
@@ -426,6 +442,7 @@ def pipeline(
     include_private: IncludePrivateOption = False,
     card_backlog: CardBacklogOption = 20_000,
     dask: DaskOption = None,
+    full_refresh: FullRefreshOption = False,
 ) -> None:
     """The nightly run: incremental crawl + cards (+ backlog), counters sweep, weekly id sweep, reconciliation,
     build, audit, run summary.
@@ -453,6 +470,7 @@ def pipeline(
             dask_address=dask,
             include_private=include_private,
             card_backlog_limit=card_backlog,
+            full_refresh=full_refresh,
         )
     except PipelineFailedError as exc:
         console.print(f"[bold red]pipeline failed:[/] {exc}")
@@ -467,7 +485,14 @@ def pipeline(
     shown.update(
         {
             key: summary[key]
-            for key in ("models_reconciled", "cards_backlog_remaining", "audit_missing", "audit_stale")
+            for key in (
+                "models_reconciled",
+                "cards_backlog_remaining",
+                "audit_missing",
+                "audit_stale",
+                "build_mode",
+                "build_mode_reason",
+            )
             if summary[key] is not None
         }
     )
