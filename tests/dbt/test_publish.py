@@ -1,7 +1,14 @@
-"""Atomic publish: a failed build leaves the published warehouse and its open readers untouched."""
+"""Atomic publish: a failed or killed build leaves the published warehouse and its open readers untouched."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -9,9 +16,9 @@ import pytest
 
 from hubgenome.core.errors import HubgenomeError
 from hubgenome.flows import landing
-from hubgenome.flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, dbt_threads
-from tests.support.landings import land_crawl, model, tiny_models
-from tests.support.warehouses import build
+from hubgenome.flows.build import ONE_THREAD_ABOVE_CARDS, WarehouseBuildError, build_warehouse, dbt_threads
+from tests.support.landings import AUTO_CARD, LLAMA_CARD, land_crawl, model, tiny_models
+from tests.support.warehouses import build, differing_tables, mart_row_hashes, query
 
 
 def test_failed_build_keeps_previous_warehouse(tmp_path: Path) -> None:
@@ -95,3 +102,78 @@ def test_a_landing_with_a_card_for_every_model_builds_with_one_dbt_thread(tmp_pa
     assert dbt_threads(raw_db) == "1"
     monkeypatch.setenv("HUBGENOME_DBT_THREADS", "2")
     assert dbt_threads(raw_db) == "2"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _kill_build_inside_dbt(data_dir: Path, raw_db: Path) -> list[str]:
+    """Start a build in a process of its own and SIGKILL it once dbt has created tables in its file; its output."""
+    script = (
+        "from pathlib import Path\n"
+        "from hubgenome.flows.build import build_warehouse\n"
+        f"build_warehouse(Path({str(data_dir)!r}), raw_db=Path({str(raw_db)!r}))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    watchdog = threading.Timer(300, process.kill)  # never hang the suite on a build that stalls
+    watchdog.start()
+    lines: list[str] = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            # dbt writes under the stable name; "OK created" means it is past the copy and mid-build
+            if "OK created" in line and (data_dir / "warehouse.duckdb.building").exists():
+                os.kill(process.pid, signal.SIGKILL)
+                break
+        process.wait(timeout=60)
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
+        process.stdout.close()
+    assert process.returncode == -signal.SIGKILL, "".join(lines)[-3000:]
+    return lines
+
+
+def test_a_build_killed_inside_dbt_leaves_the_published_warehouse_byte_identical_and_the_next_build_correct(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    raw_db = data_dir / "raw.duckdb"
+    land_crawl(raw_db, tiny_models(), cards={"org/base": LLAMA_CARD})
+    published = build(data_dir, raw_db).warehouse
+    before = _sha256(published)
+    land_crawl(
+        raw_db,
+        [model("new/ft", tags=["base_model:org/base", "base_model:finetune:org/base"]), model("new/solo")],
+        mode="incremental",
+        cards={"new/ft": AUTO_CARD},
+    )
+
+    output = _kill_build_inside_dbt(data_dir, raw_db)
+
+    assert any(line.startswith("Incremental build (") for line in output), "".join(output)[-3000:]
+    assert _sha256(published) == before
+    assert not published.with_name("warehouse.duckdb.wal").exists()
+    assert query(published, "select count(*) from dim_models") == [(12,)]
+
+    resumed = build(data_dir, raw_db)
+    assert resumed.build_mode == "incremental"
+    assert not list(data_dir.glob("warehouse.duckdb.building*"))  # the killed build's file is gone
+    assert query(published, "select count(*) from dim_models") == [(14,)]
+
+    # The same landing rebuilt from scratch elsewhere gives the same tables, row for row.
+    fresh_dir = tmp_path / "fresh"
+    fresh_dir.mkdir()
+    shutil.copyfile(raw_db, fresh_dir / "raw.duckdb")
+    fresh = build_warehouse(fresh_dir, raw_db=fresh_dir / "raw.duckdb", full_refresh=True)
+    assert fresh.build_mode == "full_refresh"
+    assert differing_tables(mart_row_hashes(resumed.warehouse), mart_row_hashes(fresh.warehouse)) == {}
