@@ -1,8 +1,24 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 {#- Ecosystem counts as of the end of each day a crawl started, from fct_model_history: the model
     versions valid at that moment. Edges are the parents declared by those versions; a parent
     resolves when a model valid that day has the id (exactly or ignoring case). A family is a
     model with no resolvable, non-self parent (cycles are not broken here, so a day with cycles
-    counts slightly fewer families than dim_families). -#}
+    counts slightly fewer families than dim_families). The counter sums are those of
+    fct_model_counters' intervals valid at the end of the day, for models not yet disappeared then.
+
+    Incremental (issue 13): a day's counts depend only on observations made by its end, so a build
+    recomputes only the days from the earliest crawl whose landing rows it reads (or the last day
+    already built, whichever is earlier) onwards; delete+insert on crawl_date replaces them. -#}
+-- depends_on: {{ ref('stg_hub__model_snapshots') }}
+-- depends_on: {{ ref('stg_hub__counter_snapshots') }}
+-- depends_on: {{ ref('stg_hub__id_sweeps') }}
+{{ config(
+    materialized='incremental',
+    unique_key='crawl_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 crawls as (
@@ -17,6 +33,47 @@ history as (
 
 ),
 
+counters as (
+
+    select * from {{ ref('fct_model_counters') }}
+
+),
+
+lifecycle as (
+
+    select model_id, disappeared_at from {{ ref('dim_model_lifecycle') }}
+
+),
+
+{% if is_incremental() %}
+
+new_crawl_ids as (
+
+    select crawl_id from {{ ref('stg_hub__model_snapshots') }}
+    where {{ new_landing_rows('raw_models') }}
+    union
+    select crawl_id from {{ ref('stg_hub__counter_snapshots') }}
+    where {{ new_landing_rows('raw_model_counters') }}
+    union
+    select crawl_id from {{ ref('stg_hub__id_sweeps') }}
+    where {{ new_landing_rows('raw_id_sweeps') }}
+
+),
+
+first_day_to_build as (
+
+    select least(
+        (select max(crawl_date) from {{ this }}),
+        (
+            select min(cast(timezone('UTC', started_at) as date)) from crawls
+            where crawl_id in (select crawl_id from new_crawl_ids)
+        )
+    ) as crawl_date
+
+),
+
+{% endif %}
+
 crawl_days as (
 
     select
@@ -24,6 +81,33 @@ crawl_days as (
         count(*) as crawls_started,
         count(*) filter (where is_succeeded) as crawls_succeeded
     from crawls
+    group by 1
+    {% if is_incremental() %}
+    having crawl_date >= coalesce((select crawl_date from first_day_to_build), '-infinity'::date)
+    {% endif %}
+
+),
+
+day_ends as (
+
+    select crawl_date, timezone('UTC', crawl_date + interval 1 day) as day_end from crawl_days
+
+),
+
+counter_totals as (
+
+    select
+        day_ends.crawl_date,
+        count(*) as models_with_counters,
+        sum(counters.downloads_30d) as downloads_30d,
+        sum(counters.downloads_all_time) as downloads_all_time,
+        sum(counters.likes) as likes
+    from day_ends
+    inner join counters
+        on day_ends.day_end > counters.valid_from
+            and (counters.valid_to is null or day_ends.day_end <= counters.valid_to)
+    left join lifecycle on counters.model_id = lifecycle.model_id
+    where lifecycle.disappeared_at is null or lifecycle.disappeared_at >= day_ends.day_end
     group by 1
 
 ),
@@ -123,11 +207,16 @@ final as (
         coalesce(model_counts.copyleft_models, 0) as copyleft_models,
         coalesce(model_counts.permissive_models, 0) as permissive_models,
         coalesce(model_counts.other_unknown_models, 0) as other_unknown_models,
-        coalesce(model_counts.unlicensed_models, 0) as unlicensed_models
+        coalesce(model_counts.unlicensed_models, 0) as unlicensed_models,
+        coalesce(counter_totals.models_with_counters, 0) as models_with_counters,
+        counter_totals.downloads_30d,
+        counter_totals.downloads_all_time,
+        counter_totals.likes
 
     from crawl_days
     left join model_counts on crawl_days.crawl_date = model_counts.crawl_date
     left join edge_counts on crawl_days.crawl_date = edge_counts.crawl_date
+    left join counter_totals on crawl_days.crawl_date = counter_totals.crawl_date
 
 )
 

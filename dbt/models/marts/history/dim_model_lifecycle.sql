@@ -1,8 +1,9 @@
 {#- Every model the landing ever saw, with when it was first and last seen and, once a completed
     id sweep no longer lists it, when it disappeared (deleted, renamed or made private: the Hub
     does not say which, except that a rename keeps the Hub's object id under a new repo id).
-    Sightings are listing crawls, counters sweeps and id sweeps; a model seen again after its
-    disappearance (made public again) is active again. Nothing is ever removed. -#}
+    Sightings are listing crawls, counters sweeps and id sweeps (int_model_sightings, merged
+    incrementally); a model seen again after its disappearance (made public again) is active again.
+    Nothing is ever removed. -#}
 with
 
 crawls as (
@@ -11,47 +12,9 @@ crawls as (
 
 ),
 
-listing_snapshots as (
-
-    select model_id, model_object_id, crawl_id from {{ ref('stg_hub__model_snapshots') }}
-
-),
-
-counter_snapshots as (
-
-    select model_id, model_object_id, crawl_id from {{ ref('stg_hub__counter_snapshots') }}
-
-),
-
-id_sweeps as (
-
-    select model_id, model_object_id, crawl_id from {{ ref('stg_hub__id_sweeps') }}
-
-),
-
-sightings as (
-
-    select * from listing_snapshots
-    union all
-    select * from counter_snapshots
-    union all
-    select * from id_sweeps
-
-),
-
 per_model as (
 
-    select
-        sightings.model_id,
-        arg_max(sightings.model_object_id, crawls.started_at) filter (
-            where sightings.model_object_id is not null
-        ) as model_object_id,
-        count(distinct sightings.crawl_id) as crawls_seen,
-        min(crawls.started_at) as first_seen_at,
-        max(crawls.started_at) as last_seen_at
-    from sightings
-    inner join crawls on sightings.crawl_id = crawls.crawl_id
-    group by 1
+    select * from {{ ref('int_model_sightings') }}
 
 ),
 
@@ -108,7 +71,7 @@ final as (
         end as lifecycle_status,
 
         -- numerics
-        per_model.crawls_seen,
+        per_model.sightings,
 
         -- booleans
         disappearances.model_id is null as is_active,

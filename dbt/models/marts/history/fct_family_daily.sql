@@ -1,20 +1,35 @@
 {#- Daily time series of each family of two or more models (a root model and its descendants, as
-    in dim_models): how many of its models were observed that day, their summed counters and the
-    licence mix of the versions valid at the observation (fct_model_daily_counters.license_category,
-    from fct_model_history). Sums cover the models observed that day: a night with a counters
-    sweep observes every listed model.
-    Single-model families (655,344 of hub-2024-07's 662,989 families) are left out: their series is their
-    model's row of fct_model_daily_counters, and copying it here would add millions of rows per
-    night (the dashboard reads a singleton family's series from there). -#}
+    in dim_models): for every UTC day with a counters sweep or listing crawl, how many of its
+    models had counters by the day's end (first observed by then and not yet disappeared), their
+    summed counters (fct_model_counters' intervals valid at the day's end) and the licence mix of
+    their fct_model_history versions valid then.
+    A view (issue 13): families are today's, so a table would have to be recomputed for every day
+    of history every night; read for one family (the dashboard's use, `where family_id = ...`),
+    it costs a scan of the intervals of that family's models.
+    Single-model families are left out: their series is their model's rows of fct_model_counters. -#}
+{{ config(materialized='view') }}
+
 with
 
-daily_counters as (
+counters as (
 
-    select * from {{ ref('fct_model_daily_counters') }}
+    select * from {{ ref('fct_model_counters') }}
 
 ),
 
-models as (
+history as (
+
+    select model_id, valid_from, valid_to, license_category from {{ ref('fct_model_history') }}
+
+),
+
+lifecycle as (
+
+    select model_id, disappeared_at from {{ ref('dim_model_lifecycle') }}
+
+),
+
+members as (
 
     select dim_models.model_id, dim_models.family_id
     from {{ ref('dim_models') }} as dim_models
@@ -23,18 +38,47 @@ models as (
 
 ),
 
-observed as (
+observation_days as (
+
+    select distinct cast(timezone('UTC', started_at) as date) as counter_date
+    from {{ ref('stg_hub__crawls') }}
+    where crawl_mode <> 'ids'
+
+),
+
+member_days as (
 
     select
-        daily_counters.counter_date,
-        models.family_id,
-        daily_counters.model_id,
-        daily_counters.downloads_30d,
-        daily_counters.downloads_all_time,
-        daily_counters.likes,
-        daily_counters.license_category
-    from daily_counters
-    inner join models on daily_counters.model_id = models.model_id
+        members.family_id,
+        members.model_id,
+        observation_days.counter_date,
+        timezone('UTC', observation_days.counter_date + interval 1 day) as day_end,
+        counters.downloads_30d,
+        counters.downloads_all_time,
+        counters.likes
+    from members
+    inner join counters on members.model_id = counters.model_id
+    inner join observation_days
+        on timezone('UTC', observation_days.counter_date + interval 1 day) > counters.valid_from
+            and (
+                counters.valid_to is null
+                or timezone('UTC', observation_days.counter_date + interval 1 day) <= counters.valid_to
+            )
+    left join lifecycle on members.model_id = lifecycle.model_id
+    where lifecycle.disappeared_at is null or lifecycle.disappeared_at >= day_end
+
+),
+
+licensed as (
+
+    select
+        member_days.*,
+        history.license_category
+    from member_days
+    left join history
+        on member_days.model_id = history.model_id
+            and member_days.day_end > history.valid_from
+            and (history.valid_to is null or member_days.day_end <= history.valid_to)
 
 ),
 
@@ -60,7 +104,7 @@ final as (
         -- timestamps
         counter_date
 
-    from observed
+    from licensed
     group by family_id, counter_date
 
 )

@@ -5,6 +5,7 @@ with
 source as (
 
     select * from {{ source('hub', 'raw_cards') }}
+    where rowid <= {{ landing_through('raw_cards') }}
 
 ),
 

@@ -5,6 +5,7 @@ with
 source as (
 
     select rowid as landing_row_id, * from {{ source('hub_ops', 'raw_model_counters') }}
+    where rowid <= {{ landing_through('raw_model_counters') }}
 
 ),
 

@@ -4,6 +4,7 @@ with
 source as (
 
     select rowid as landing_row_id, * from {{ source('hub_ops', 'raw_id_sweeps') }}
+    where rowid <= {{ landing_through('raw_id_sweeps') }}
 
 ),
 

@@ -24,6 +24,7 @@ source as not materialized (
         warehouse may come from one, so they stop here. -#}
     select rowid as landing_row_id, * from {{ source('hub', 'raw_models') }}
     where coalesce(payload ->> 'private', 'false') <> 'true'
+        and rowid <= {{ landing_through('raw_models') }}
 
 ),
 
