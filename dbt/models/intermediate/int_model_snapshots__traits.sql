@@ -6,7 +6,16 @@
     3-letter codes folded into their 2-letter equivalent), declared parent references, and an md5
     of all tracked traits. Licences and languages are classified by map lookups inside each
     sighting's own short lists (see lookups), which measured several times cheaper than grouping
-    and joining on the list values. -#}
+    and joining on the list values.
+    Appended incrementally: a build derives the traits of the sightings it appended to
+    stg_hub__model_snapshots only (issue 13); the seeds it looks up are part of the project's
+    fingerprint, so changing them makes the next build a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
+
 with
 
 snapshots as (
@@ -17,8 +26,6 @@ snapshots as (
         model_id,
         model_sha,
         crawl_started_at,
-        is_latest_sighting,
-        model_sightings,
         tags,
         card_licenses,
         card_base_models,
@@ -28,6 +35,7 @@ snapshots as (
         is_private,
         is_disabled
     from {{ ref('stg_hub__model_snapshots') }}
+    where {{ new_landing_rows('raw_models') }}
 
 ),
 
@@ -148,13 +156,11 @@ final as (
         len(language_codes) as language_count,
         dataset_count,
         arxiv_count,
-        model_sightings,
 
         -- booleans
         len(license_ids) > 0 as has_license,
         is_private,
         is_disabled,
-        is_latest_sighting,
 
         -- timestamps
         crawl_started_at

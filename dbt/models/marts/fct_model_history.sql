@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 {#- Type-2 history of each model's traits across crawls, from the append-only landing.
     A new version starts whenever a tracked trait changes between two crawls that saw the model:
     licences, licence category, languages, task, library, gating, privacy, disabled flag, declared
@@ -5,24 +6,27 @@
     model (incremental crawls only list changed ones) leaves its current version open. valid_from
     is the start of the first crawl that saw the version, valid_to the start of the crawl that saw
     the next one (null while current).
-    Most models are seen by one crawl only (a full crawl, then incremental crawls listing the few
-    that changed): those have exactly one version and are projected directly; only models with
-    several sightings go through the change-point windows (lag of the trait hash). -#}
+    Incremental (issue 13): a build reads only the sightings it appended and, for each model they
+    saw, its current version (`carried`), which sorts first and stands in for the sightings it
+    summarizes; the carried version is re-emitted (its last sighting, crawls and valid_to move) with
+    any new ones, and delete+insert on model_version_id replaces it. A crawl is counted once per
+    version even when its rows arrive in two builds (a crawl resumed across them). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='model_version_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
-snapshot_traits as (
-
-    select * from {{ ref('int_model_snapshots__traits') }}
-
-),
-
-single_sighting_versions as (
+new_sightings as (
 
     select
         model_id,
-        1::bigint as version_number,
-        crawl_id as first_crawl_id,
-        crawl_id as last_crawl_id,
+        landing_row_id,
+        crawl_id,
+        crawl_started_at,
         model_sha,
         trait_hash,
         license_ids,
@@ -34,18 +38,57 @@ single_sighting_versions as (
         gated_mode,
         is_private,
         is_disabled,
-        1::bigint as crawls_seen,
-        crawl_started_at as valid_from,
-        crawl_started_at as last_seen_at
-    from snapshot_traits
-    where model_sightings = 1
+        false as is_carried
+    from {{ ref('int_model_snapshots__traits') }}
+    where {{ new_landing_rows('raw_models') }}
 
 ),
 
-repeated_sightings as (
+{% if is_incremental() %}
 
-    select * from snapshot_traits
-    where model_sightings is distinct from 1
+carried as (
+
+    select
+        model_id,
+        null::bigint as landing_row_id,
+        last_crawl_id as crawl_id,
+        last_seen_at as crawl_started_at,
+        model_sha,
+        trait_hash,
+        license_ids,
+        license_category,
+        language_codes,
+        parent_references,
+        pipeline_tag,
+        library_name,
+        gated_mode,
+        is_private,
+        is_disabled,
+        true as is_carried,
+        version_number as carried_version_number,
+        first_crawl_id as carried_first_crawl_id,
+        crawls_seen as carried_crawls_seen,
+        valid_from as carried_valid_from
+    from {{ this }}
+    where is_current and model_id in (select model_id from new_sightings)
+
+),
+
+{% endif %}
+
+sightings as (
+
+    {% if is_incremental() %}
+    select * from carried
+    union all by name
+    {% endif %}
+    select
+        *,
+        null::bigint as carried_version_number,
+        null::varchar as carried_first_crawl_id,
+        null::bigint as carried_crawls_seen,
+        null::timestamptz as carried_valid_from
+    from new_sightings
 
 ),
 
@@ -54,12 +97,14 @@ changes as (
     select
         *,
         coalesce(
-            trait_hash <> lag(trait_hash) over (
-                partition by model_id order by crawl_started_at, crawl_id, landing_row_id
-            ),
+            trait_hash <> lag(trait_hash) over by_model,
             true
-        ) as is_change
-    from repeated_sightings
+        ) as is_change,
+        max(carried_version_number) over (partition by model_id) as version_base
+    from sightings
+    window by_model as (
+        partition by model_id order by not is_carried, crawl_started_at, crawl_id, landing_row_id
+    )
 
 ),
 
@@ -67,23 +112,27 @@ versioned as (
 
     select
         *,
-        sum(is_change::integer) over (
+        coalesce(version_base - 1, 0) + sum(is_change::integer) over (
             partition by model_id
-            order by crawl_started_at, crawl_id, landing_row_id
+            order by not is_carried, crawl_started_at, crawl_id, landing_row_id
             rows unbounded preceding
         ) as version_number
     from changes
 
 ),
 
-repeated_versions as (
+versions as (
 
     select
         model_id,
         version_number,
-        arg_min(crawl_id, crawl_started_at) as first_crawl_id,
-        arg_max(crawl_id, crawl_started_at) as last_crawl_id,
-        arg_min(model_sha, crawl_started_at) as model_sha,
+        bool_or(is_carried) as is_carried,
+        coalesce(
+            any_value(carried_first_crawl_id),
+            arg_min(crawl_id, (crawl_started_at, crawl_id, landing_row_id))
+        ) as first_crawl_id,
+        arg_max(crawl_id, (not is_carried, crawl_started_at, crawl_id, landing_row_id)) as last_crawl_id,
+        arg_min(model_sha, (not is_carried, crawl_started_at, crawl_id, landing_row_id)) as model_sha,
         any_value(trait_hash) as trait_hash,
         any_value(license_ids) as license_ids,
         any_value(license_category) as license_category,
@@ -94,28 +143,32 @@ repeated_versions as (
         any_value(gated_mode) as gated_mode,
         any_value(is_private) as is_private,
         any_value(is_disabled) as is_disabled,
-        count(distinct crawl_id) as crawls_seen,
-        min(crawl_started_at) as valid_from,
+        {#- Crawls of new sightings, plus the carried version's, less its last crawl when a new
+            sighting comes from that crawl again. -#}
+        count(distinct crawl_id) filter (where not is_carried)
+        + coalesce(any_value(carried_crawls_seen), 0)
+        - coalesce(
+            (
+                list_contains(
+                    list(crawl_id) filter (where not is_carried),
+                    any_value(crawl_id) filter (where is_carried)
+                )
+            )::integer,
+            0
+        ) as crawls_seen,
+        coalesce(any_value(carried_valid_from), min(crawl_started_at)) as valid_from,
         max(crawl_started_at) as last_seen_at
     from versioned
     group by 1, 2
 
 ),
 
-repeated_versions_bounded as (
+bounded as (
 
     select
         *,
         lead(valid_from) over (partition by model_id order by version_number) as valid_to
-    from repeated_versions
-
-),
-
-versions as (
-
-    select *, null::timestamptz as valid_to from single_sighting_versions
-    union all by name
-    select * from repeated_versions_bounded
+    from versions
 
 ),
 
@@ -153,7 +206,7 @@ final as (
         valid_to,
         last_seen_at
 
-    from versions
+    from bounded
 
 )
 

@@ -1,10 +1,9 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 {#- One row per landed public listing object (a crawl may list a model twice when the listing shifts under
     it; stg_hub__models keeps the last one). The listing JSON is parsed exactly once, here, with
-    one json_transform into a typed struct. Which sighting is a model's latest is decided here too,
-    on the narrow (row id, model, crawl) columns before any JSON is parsed, so stg_hub__models is a
-    filter of this table instead of a second copy of every wide row. safetensors and gguf are read
-    as structs of the one field used: keeping them as JSON re-serializes their sub-objects, a
-    third of the parse. -#}
+    one json_transform into a typed struct, and appended: a build parses only the rows landed
+    since the previous build. safetensors and gguf are read as structs of the one field used:
+    keeping them as JSON re-serializes their sub-objects, a third of the parse. -#}
 {%- set payload_shape = {
     "_id": "VARCHAR", "author": "VARCHAR", "sha": "VARCHAR", "createdAt": "TIMESTAMPTZ",
     "lastModified": "TIMESTAMPTZ", "private": "BOOLEAN", "gated": "VARCHAR", "disabled": "BOOLEAN",
@@ -13,74 +12,30 @@
     "library_name": "VARCHAR", "cardData": "JSON", "safetensors": {"total": "BIGINT"}, "gguf": {"total": "BIGINT"}
 } -%}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
+
 with
 
-source as not materialized (
+source as (
 
-    {#- rowid: the landing's append order, used to pick a crawl's last sighting of a model.
-        Not materialized: read twice, narrow (ids) and wide (payload); a materialized copy of
-        every payload would cost more than the second scan. Private repos are landed only by a
-        crawl run with --include-private (marked "private": true); no public model of the
-        warehouse may come from one, so they stop here. -#}
+    {#- rowid: the landing's append order (landing_row_id), which orders a crawl's sightings and
+        bounds what a build reads: each build appends only the rows landed since the previous one
+        (issue 13; new_landing_rows), so every payload is parsed once in the warehouse's life.
+        Private repos are landed only by a crawl run with --include-private (marked
+        "private": true); no public model of the warehouse may come from one, so they stop here. -#}
     select rowid as landing_row_id, * from {{ source('hub', 'raw_models') }}
     where coalesce(payload ->> 'private', 'false') <> 'true'
-        and rowid <= {{ landing_through('raw_models') }}
+        and {{ new_landing_rows('raw_models', row_id='rowid') }}
 
 ),
 
 crawls as (
 
     select crawl_id, started_at from {{ ref('stg_hub__crawls') }}
-
-),
-
-sightings as (
-
-    select
-        source.landing_row_id,
-        source.model_id,
-        source.crawl_id,
-        crawls.started_at as crawl_started_at
-    from source
-    left join crawls on source.crawl_id = crawls.crawl_id
-
-),
-
-model_sightings as (
-
-    {#- The latest sighting: newest crawl by start time, then the last row that crawl landed.
-        Crawls are counted distinctly only for the few models seen more than once. -#}
-    select
-        model_id,
-        arg_max(landing_row_id, (crawl_started_at, landing_row_id)) as latest_landing_row_id,
-        min(crawl_started_at) as first_seen_at,
-        count(*) as sightings,
-        min(crawl_id) = max(crawl_id) as is_one_crawl
-    from sightings
-    group by 1
-
-),
-
-repeated_crawl_counts as (
-
-    select sightings.model_id, count(distinct sightings.crawl_id) as crawls_seen
-    from sightings
-    semi join model_sightings
-        on sightings.model_id = model_sightings.model_id and not model_sightings.is_one_crawl
-    group by 1
-
-),
-
-latest_sightings as (
-
-    {#- Model-level figures ride on the latest sighting only (an integer join on the row id). -#}
-    select
-        model_sightings.latest_landing_row_id,
-        model_sightings.first_seen_at,
-        model_sightings.sightings,
-        coalesce(repeated_crawl_counts.crawls_seen, 1) as crawls_seen
-    from model_sightings
-    left join repeated_crawl_counts on model_sightings.model_id = repeated_crawl_counts.model_id
 
 ),
 
@@ -93,14 +48,9 @@ parsed as (
         source.page_number,
         source.fetched_at,
         crawls.started_at as crawl_started_at,
-        latest_sightings.latest_landing_row_id is not null as is_latest_sighting,
-        latest_sightings.first_seen_at as model_first_seen_at,
-        latest_sightings.crawls_seen as model_crawls_seen,
-        latest_sightings.sightings as model_sightings,
         json_transform(source.payload, '{{ payload_shape | tojson }}') as listing
     from source
     left join crawls on source.crawl_id = crawls.crawl_id
-    left join latest_sightings on source.landing_row_id = latest_sightings.latest_landing_row_id
 
 ),
 
@@ -139,8 +89,6 @@ renamed as (
         listing.likes as likes,
         listing.trendingscore as trending_score,
         listing.safetensors.total as safetensors_parameters,
-        model_crawls_seen,
-        model_sightings,
 
         -- booleans
         coalesce(listing.private, false) as is_private,
@@ -148,14 +96,12 @@ renamed as (
         listing.gated in ('auto', 'manual') as is_gated,
         listing.safetensors is not null as has_safetensors,
         listing.gguf is not null as has_gguf,
-        is_latest_sighting,
 
         -- timestamps
         listing.createdat as created_at,
         listing.lastmodified as last_modified_at,
         fetched_at,
-        crawl_started_at,
-        model_first_seen_at
+        crawl_started_at
 
     from parsed
 
