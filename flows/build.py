@@ -10,10 +10,11 @@ killed (SIGKILL, power loss) is deleted by the next build.
 
 Incremental by default: the new file starts as a **copy** of the published warehouse (the published
 file itself is only read) and dbt's incremental models process the landing rows appended since that
-warehouse was built, told by ``--vars {"landing_window": ...}``. A full refresh (``--full-refresh``,
-or whenever the published warehouse cannot be the starting point) builds from an empty file with
-``dbt build --full-refresh``. :mod:`hubgenome.flows.build_state` decides which and records each
-build in the warehouse table ``main.hubgenome_builds``. An incremental build that fails is not
+warehouse was built, told by the table ``main.hubgenome_landing_window`` written into the file
+before dbt runs. A full refresh (``--full-refresh``, or whenever the published warehouse cannot be
+the starting point) builds from an empty file with ``dbt build --full-refresh``.
+:mod:`hubgenome.flows.build_state` decides which and records each build in the warehouse table
+``main.hubgenome_builds``. An incremental build that fails is not
 retried as a full refresh: it fails like any build, and ``hubgenome build --full-refresh`` is the
 remedy when the warehouse it started from is at fault.
 
@@ -51,7 +52,7 @@ from hubgenome.core.errors import HubgenomeError, LandingLockedError
 from hubgenome.core.paths import dbt_project_dir, paths, resolve_data_dir
 from hubgenome.core.settings import resolve_dask_address
 from hubgenome.flows import landing
-from hubgenome.flows.build_state import BuildMode, plan_build, record_build
+from hubgenome.flows.build_state import BuildMode, BuildPlan, plan_build, record_build, write_landing_window
 from hubgenome.flows.options import BuildOptions
 
 #: dbt node statuses that count as success.
@@ -175,12 +176,19 @@ def _stable_build_path(build_db: Path) -> Path:
 
 
 def run_dbt(
-    args: list[str], *, raw_db: Path, build_db: Path, dbt_dir: Path, start_from: Path | None = None
+    args: list[str],
+    *,
+    raw_db: Path,
+    build_db: Path,
+    dbt_dir: Path,
+    start_from: Path | None = None,
+    prepare: Callable[[Path], None] | None = None,
 ) -> list[_NodeOutcome]:
     """Run one dbt command in-process against ``raw_db`` -> ``build_db``; return every node's outcome.
 
     With ``start_from`` (an incremental build: the published warehouse) dbt writes into a copy of
-    that file instead of an empty one; the file itself is only read.
+    that file instead of an empty one; the file itself is only read. ``prepare`` is called with the
+    path of the file dbt is about to write (the copy, or a new file), before dbt opens it.
 
     The outcomes come from ``run_results.json`` (falling back to the runner's result object when dbt
     failed before writing it).
@@ -203,6 +211,8 @@ def run_dbt(
         # read it, so the file alone is the whole warehouse. The copy goes where dbt writes.
         _remove_database_files(stable_db)
         shutil.copyfile(start_from, stable_db)
+    if prepare is not None:
+        prepare(stable_db)
     env = {
         "HUBGENOME_RAW_DB": str(raw_db),
         "HUBGENOME_BUILD_DB": str(stable_db),
@@ -282,15 +292,17 @@ def _check_standalone(build_db: Path) -> None:
         raise WarehouseBuildError(msg)
 
 
-def _prepare_copy(build_db: Path) -> None:
-    """Drop the ``analytics`` schema the copied warehouse carries: it describes the old marts.
+def _prepare_build_file(path: Path, plan: BuildPlan) -> None:
+    """Ready the file dbt is about to build: tell dbt the landing windows, clear a copy's analytics.
 
-    The analytics step writes it again from the new marts; a build without analytics then publishes
-    none, as a build from scratch would, rather than the previous build's.
+    A copied warehouse's ``analytics`` schema describes the old marts: the analytics step writes it
+    again from the new ones, and a build without analytics publishes none (as a build from scratch
+    would) rather than the previous build's.
     """
-    with duckdb.connect(str(build_db)) as con:
-        con.execute("drop schema if exists analytics cascade")
-        con.execute("checkpoint")
+    if plan.incremental:
+        with duckdb.connect(str(path)) as con:
+            con.execute("drop schema if exists analytics cascade")
+    write_landing_window(path, plan)
 
 
 def build_warehouse(
@@ -369,6 +381,7 @@ def build_warehouse(
             build_db=build_db,
             dbt_dir=dbt_dir,
             start_from=warehouse if plan.incremental else None,
+            prepare=functools.partial(_prepare_build_file, plan=plan),
         )
         failed = [o for o in outcomes if o.status not in _OK_STATUSES]
         if failed or not outcomes:
@@ -386,8 +399,6 @@ def build_warehouse(
                 f"left untouched; see {dbt_dir / 'logs' / 'dbt.log'} and fix the failing models or data.{remedy}"
             )
             raise WarehouseBuildError(msg, [o.unique_id for o in failed])
-        if plan.incremental:
-            _prepare_copy(build_db)
         record_build(
             build_db,
             plan,

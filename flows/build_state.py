@@ -8,14 +8,20 @@ process only the landing rows appended since that warehouse was built.
 How the rows are told apart: the landing's raw tables are append-only (:data:`RAW_TABLES`; rows are
 never updated nor deleted), so DuckDB's ``rowid`` is a stable append position. Each build records,
 per table, the highest ``rowid`` it saw (``through``) in the warehouse table ``main.hubgenome_builds``
-(:data:`BUILDS_TABLE`); the next build reads the newest row and hands dbt, per table, the window
-``after < rowid <= through`` (see :meth:`BuildPlan.dbt_args`).
+(:data:`BUILDS_TABLE`); the next build reads the newest row and tells dbt, per table, the window
+``after < rowid <= through``: it writes the windows into the build file's table
+``main.hubgenome_landing_window`` (:data:`LANDING_WINDOW_TABLE`, one row per raw table), which the
+dbt project's ``landing_window`` macro reads at run time, before dbt runs, and drops it once dbt
+has succeeded. A table rather than ``--vars``: dbt re-parses the whole project whenever its
+``--vars`` change, which they would every night.
 
 When a build starts over from the landing (a **full refresh**) instead, and says why
 (:func:`plan_build`): asked to (``--full-refresh``); no published warehouse; a warehouse without
 build state (made by an older hubgenome); a warehouse whose dbt project differs from this
-version's (:func:`project_fingerprint`); or a landing that is not the one the warehouse was built
-from (another path, or a table with fewer rows than recorded: replaced or rebuilt).
+version's (:func:`project_fingerprint`); a landing that is not the one the warehouse was built
+from (another path, or a table with fewer rows than recorded: replaced or rebuilt); or new landing
+rows observed before rows the warehouse already holds (a crawl resumed across builds), which the
+incremental models, processing observations in time order, cannot slot in.
 
 Examples
 --------
@@ -24,6 +30,8 @@ Examples
 'Full refresh: asked for (--full-refresh)'
 >>> plan.landing_window()["raw_models"]
 {'after': -1, 'through': 9}
+>>> plan.dbt_args()
+['--full-refresh']
 """
 
 from __future__ import annotations
@@ -47,6 +55,11 @@ RAW_TABLES: tuple[str, ...] = ("raw_models", "raw_model_counters", "raw_id_sweep
 #: The warehouse table (schema ``main``) with one row per published build; the newest row is the
 #: state the next build starts from.
 BUILDS_TABLE = "hubgenome_builds"
+#: The build file's table (schema ``main``) telling dbt the landing window of each raw table while
+#: it runs: ``table_name``, ``after``, ``through``. Dropped before the warehouse is published.
+LANDING_WINDOW_TABLE = "hubgenome_landing_window"
+#: The raw tables whose rows are observations of a crawl, ordered by the crawl's start.
+OBSERVATION_TABLES: tuple[str, ...] = ("raw_models", "raw_model_counters", "raw_id_sweeps")
 
 #: What the fingerprint covers: the dbt project files that decide what the warehouse holds.
 FINGERPRINT_FOLDERS: tuple[str, ...] = ("models", "macros", "seeds")
@@ -128,11 +141,11 @@ class BuildPlan:
         return {table: self.windows[table].as_dict() for table in RAW_TABLES}
 
     def dbt_args(self) -> list[str]:
-        """The arguments added to ``dbt build``: ``--vars`` with the windows, and ``--full-refresh`` on one."""
-        args = ["--vars", json.dumps({"landing_window": self.landing_window()})]
-        if not self.incremental:
-            args.append("--full-refresh")
-        return args
+        """The arguments added to ``dbt build``: ``--full-refresh`` on a full refresh, else none.
+
+        The windows reach dbt through the build file (:func:`write_landing_window`), not ``--vars``.
+        """
+        return [] if self.incremental else ["--full-refresh"]
 
     def summary(self) -> str:
         """One line for the CLI and the logs: ``Incremental build (...)`` or ``Full refresh: <reason>``."""
@@ -230,6 +243,52 @@ def read_previous_build(warehouse: Path) -> PreviousBuild:
     return PreviousBuild(build_id, fingerprint, raw_db, windows)
 
 
+def _resumed_crawl(raw_db: Path, windows: Mapping[str, TableWindow]) -> str | None:
+    """Why the new landing rows cannot be appended to the warehouse's history, or None when they can.
+
+    The incremental models take a build's observations (rows of listing crawls and sweeps, dated by
+    their crawl's start) as coming after every observation already processed. That fails when a new
+    row belongs to a crawl that started before one whose rows the warehouse holds: a crawl
+    interrupted, a build run, then the crawl resumed. Reads only the new rows and, of the old ones,
+    those of crawls started after the earliest new one (row groups are skipped on ``rowid`` and
+    ``crawl_id``, so this stays cheap as the landing grows).
+    """
+    new_rows = " union ".join(
+        f"select distinct crawl_id from {table} "
+        f"where rowid > {windows[table].after} and rowid <= {windows[table].through}"
+        for table in OBSERVATION_TABLES
+    )
+    with duckdb.connect(str(raw_db), read_only=True) as con:
+        earliest = con.execute(
+            f"select crawl_id, started_at from crawl_runs where crawl_id in ({new_rows}) order by started_at limit 1"
+        ).fetchone()
+        if earliest is None:
+            return None
+        later = [
+            crawl_id
+            for (crawl_id,) in con.execute(
+                "select crawl_id from crawl_runs where started_at > ? order by started_at", [earliest[1]]
+            ).fetchall()
+        ]
+        if not later:
+            return None
+        placeholders = ", ".join("?" for _ in later)
+        for table in OBSERVATION_TABLES:
+            if windows[table].after < 0:
+                continue
+            held = con.execute(
+                f"select crawl_id from {table} where rowid <= {windows[table].after} "
+                f"and crawl_id in ({placeholders}) limit 1",
+                later,
+            ).fetchone()
+            if held is not None:
+                return (
+                    f"new landing rows of crawl {earliest[0]} were observed before rows of crawl {held[0]} "
+                    "the warehouse already holds (a crawl resumed across builds): rebuilding from the landing"
+                )
+    return None
+
+
 def plan_build(warehouse: Path, raw_db: Path, *, full_refresh: bool = False) -> BuildPlan:
     """Decide how the next build of ``warehouse`` from ``raw_db`` runs, and with which landing windows.
 
@@ -278,6 +337,9 @@ def plan_build(warehouse: Path, raw_db: Path, *, full_refresh: bool = False) -> 
         )
         for table in RAW_TABLES
     }
+    resumed = _resumed_crawl(raw_db, windows)
+    if resumed:
+        return BuildPlan.full_refresh(resumed, through, fingerprint=fingerprint)
     counts = ", ".join(f"{table} +{window.new_rows:,}" for table, window in windows.items())
     return BuildPlan(
         "incremental",
@@ -286,6 +348,20 @@ def plan_build(warehouse: Path, raw_db: Path, *, full_refresh: bool = False) -> 
         fingerprint,
         previous_build_id=previous.build_id,
     )
+
+
+def write_landing_window(build_db: Path, plan: BuildPlan) -> None:
+    """Write ``main.hubgenome_landing_window`` (one row per raw table) into the file dbt is about to build."""
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(
+            f'create or replace table main.{LANDING_WINDOW_TABLE} (table_name varchar primary key, "after" bigint '
+            'not null, "through" bigint not null)'
+        )
+        con.executemany(
+            f"insert into main.{LANDING_WINDOW_TABLE} values (?, ?, ?)",
+            [[table, window.after, window.through] for table, window in plan.windows.items()],
+        )
+        con.execute("checkpoint")
 
 
 def _quote(text: str) -> str:
@@ -339,10 +415,13 @@ def record_build(
 ) -> None:
     """Append this build's row to ``main.hubgenome_builds`` in the build file (created if missing).
 
+    Also drops the build's ``main.hubgenome_landing_window``: the row keeps its windows.
+
     A full refresh first carries the earlier builds' rows over from the ``published`` warehouse, so
     the table stays the log of every build; an incremental build has them in its copy already.
     """
     with duckdb.connect(str(build_db)) as con:
+        con.execute(f"drop table if exists main.{LANDING_WINDOW_TABLE}")  # dbt's, for this build only
         has_table = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'main' and table_name = ?", [BUILDS_TABLE]
         ).fetchone()[0]
@@ -369,6 +448,8 @@ def record_build(
 
 __all__ = [
     "BUILDS_TABLE",
+    "LANDING_WINDOW_TABLE",
+    "OBSERVATION_TABLES",
     "RAW_TABLES",
     "BuildMode",
     "BuildPlan",
@@ -379,4 +460,5 @@ __all__ = [
     "project_fingerprint",
     "read_previous_build",
     "record_build",
+    "write_landing_window",
 ]

@@ -1,12 +1,13 @@
 """Incremental or full refresh: which one a build runs, why, what dbt is told, and what is recorded.
 
-A build starts from a copy of the published warehouse and hands dbt the landing rows appended
-since (``--vars {"landing_window": ...}``) unless it cannot: then it rebuilds from the landing
-(``--full-refresh``) and says why. Each build appends its row to ``main.hubgenome_builds``.
+A build starts from a copy of the published warehouse and tells dbt the landing rows appended
+since (the build file's ``main.hubgenome_landing_window``) unless it cannot: then it rebuilds from
+the landing (``--full-refresh``) and says why. Each build appends its row to ``main.hubgenome_builds``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Callable
@@ -15,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from hubgenome.flows import build as build_module
 from hubgenome.flows.build import BuildResult, build_warehouse
-from hubgenome.flows.build_state import RAW_TABLES, project_fingerprint
+from hubgenome.flows.build_state import LANDING_WINDOW_TABLE, RAW_TABLES, project_fingerprint
 from tests.support.cli import run_hubgenome
 from tests.support.landings import land_crawl, model, tiny_models
 from tests.support.warehouses import build, query
@@ -35,6 +37,25 @@ def _builds(warehouse: Path) -> list[tuple]:
     )
 
 
+@pytest.fixture
+def windows_seen(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, dict[str, int]]]:
+    """The landing window of each build, as dbt finds it in the file it builds (in build order)."""
+    seen: list[dict[str, dict[str, int]]] = []
+    real_run_dbt = build_module.run_dbt
+
+    def run_dbt(args: list[str], *, prepare: Callable[[Path], None] | None = None, **options) -> list:
+        def prepare_then_look(path: Path) -> None:
+            if prepare is not None:
+                prepare(path)
+            rows = query(path, f'select table_name, "after", "through" from main.{LANDING_WINDOW_TABLE}')
+            seen.append({table: {"after": after, "through": through} for table, after, through in rows})
+
+        return real_run_dbt(args, prepare=prepare_then_look, **options)
+
+    monkeypatch.setattr(build_module, "run_dbt", run_dbt)
+    return seen
+
+
 def _through(raw_db: Path) -> dict[str, int]:
     with duckdb.connect(str(raw_db), read_only=True) as con:
         return {
@@ -42,7 +63,9 @@ def _through(raw_db: Path) -> dict[str, int]:
         }
 
 
-def test_a_first_build_is_a_full_refresh_and_the_next_one_processes_only_the_new_landing_rows(tmp_path: Path) -> None:
+def test_a_first_build_is_a_full_refresh_and_the_next_one_processes_only_the_new_landing_rows(
+    tmp_path: Path, windows_seen: list
+) -> None:
     raw_db = tmp_path / "raw.duckdb"
     land_crawl(raw_db, tiny_models(), cards={"org/base": "# base"})
 
@@ -58,8 +81,9 @@ def test_a_first_build_is_a_full_refresh_and_the_next_one_processes_only_the_new
     assert first.mode_summary.startswith("Full refresh: no published warehouse")
     through = _through(raw_db)
     full_window = {table: {"after": -1, "through": through[table]} for table in RAW_TABLES}
-    assert _dbt_args(tmp_path)["vars"] == {"landing_window": full_window}
+    assert windows_seen == [full_window]
     assert _dbt_args(tmp_path)["full_refresh"] is True
+    assert not _dbt_args(tmp_path).get("vars")  # a table, not --vars: no re-parse of the project
 
     land_crawl(raw_db, [model("new/ft", tags=["base_model:org/base"]), model("new/solo")], mode="incremental")
     second = build(tmp_path, raw_db)
@@ -72,7 +96,7 @@ def test_a_first_build_is_a_full_refresh_and_the_next_one_processes_only_the_new
     window = {table: {"after": through[table], "through": _through(raw_db)[table]} for table in RAW_TABLES}
     assert window["raw_models"] == {"after": 11, "through": 13}
     assert second.landing_window == window
-    assert _dbt_args(tmp_path)["vars"] == {"landing_window": window}
+    assert windows_seen[1] == window
     assert not _dbt_args(tmp_path).get("full_refresh")
 
     warehouse = second.warehouse
@@ -84,6 +108,10 @@ def test_a_first_build_is_a_full_refresh_and_the_next_one_processes_only_the_new
     ]
     # The copy's analytics described the old marts: a build without the analytics step publishes none.
     assert query(warehouse, "select count(*) from duckdb_schemas() where schema_name = 'analytics'") == [(0,)]
+    # The window was dbt's, for that build: the published warehouse keeps it in hubgenome_builds only.
+    assert query(warehouse, "select count(*) from duckdb_tables() where table_name = ?", [LANDING_WINDOW_TABLE]) == [
+        (0,)
+    ]
     assert not list(tmp_path.glob("warehouse.duckdb.building*"))
 
     third = build_warehouse(tmp_path, raw_db=raw_db, full_refresh=True)
@@ -124,11 +152,24 @@ def _copy_landing(tmp_path: Path, raw_db: Path) -> str:
     return f"the warehouse was built from another landing ({raw_db}, now {raw_db.with_name('elsewhere.duckdb')})"
 
 
+def _land_an_older_crawl(tmp_path: Path, raw_db: Path) -> str:
+    """A crawl that started before one the warehouse already holds lands rows (resumed across builds)."""
+    now = dt.datetime.now(dt.UTC)
+    held = land_crawl(raw_db, [model("new/later")], mode="incremental", started_at=now + dt.timedelta(days=2))
+    assert build(tmp_path, raw_db).build_mode == "incremental"
+    older = land_crawl(raw_db, [model("new/earlier")], mode="incremental", started_at=now + dt.timedelta(days=1))
+    return (
+        f"new landing rows of crawl {older} were observed before rows of crawl {held} the warehouse already "
+        "holds (a crawl resumed across builds): rebuilding from the landing"
+    )
+
+
 TAMPERINGS: dict[str, Callable[[Path, Path], str]] = {
     "older-version": _drop_build_state,
     "other-dbt-project": _change_fingerprint,
     "landing-rebuilt": _replace_landing,
     "other-landing": _copy_landing,
+    "crawl-resumed-across-builds": _land_an_older_crawl,
 }
 
 
@@ -149,7 +190,9 @@ def test_a_warehouse_that_cannot_be_continued_is_fully_refreshed_with_the_reason
     assert result.mode_reason.startswith(reason), result.mode_reason
     assert result.mode_summary == f"Full refresh: {result.mode_reason}"
     assert _dbt_args(tmp_path)["full_refresh"] is True
-    models = len(tiny_models()[:3]) if tampering == "landing-rebuilt" else len(tiny_models())
+    models = {"landing-rebuilt": 3, "crawl-resumed-across-builds": len(tiny_models()) + 2}.get(
+        tampering, len(tiny_models())
+    )
     assert query(result.warehouse, "select count(*) from dim_models") == [(models,)]
     # the newest row is this build's, recorded with this version's fingerprint and landing
     newest = _builds(result.warehouse)[-1]
@@ -162,12 +205,9 @@ def test_the_build_command_says_which_mode_and_full_refresh_forces_one(tmp_path:
     from prefect.settings import PREFECT_API_URL
 
     land_crawl(tmp_path / "raw.duckdb", tiny_models())
+    build(tmp_path, tmp_path / "raw.duckdb")  # the first build (a full refresh), in this process
     env = {"PREFECT_API_URL": PREFECT_API_URL.value() or ""}
     command = ("--data-dir", str(tmp_path), "build", "--no-analytics")
-
-    first = run_hubgenome(*command, env_extra=env)
-    assert first.returncode == 0, first.stderr
-    assert "Full refresh: no published warehouse yet" in first.stdout
 
     again = run_hubgenome(*command, env_extra=env)
     assert again.returncode == 0, again.stderr
