@@ -64,7 +64,10 @@ real Hub (``DEFAULT_RATES``: commits 0.0008 + card edits 0.00016 of the models a
 flips are not simulated (the living mode has them). On a corpus of under 300,000 models the
 default is scaled to the corpus (30,000 x models / 3.04M).
 
-Then one full-refresh build (``BuildOptions(full_refresh=True)``, untimed, in a child process;
+Every build of a run uses a copy of the dbt project taken when the run starts
+(``<work>/dbt-project``): an edit of the checkout's project during a bench of hours would otherwise
+turn the timed night's build into a full refresh. Then one full-refresh build
+(``BuildOptions(full_refresh=True)``, untimed, in a child process;
 its wall is printed) gives the warehouse of night N-1: incremental and full-refresh builds give the
 same tables. Night N is then real: the Hub serves the landing's state after night N-1 (every
 model's latest sha, lastModified and counters) with night N's changes drawn as :func:`add_night`
@@ -1213,6 +1216,25 @@ def nights_landed(con) -> int:
     return int(con.execute("select count(*) from crawl_runs where mode = 'ids'").fetchone()[0])
 
 
+#: Disk left free beside the landing: the warehouse, its build copy and the served corpus.
+DISK_MARGIN = 10 * 2**30
+
+
+def _check_disk(raw_db: Path, per_night: float, nights_left: int) -> None:
+    """Stop before the landing fills the disk: ``nights_left`` more nights of ``per_night`` bytes must fit."""
+    import shutil
+
+    need = per_night * nights_left + DISK_MARGIN
+    free = shutil.disk_usage(raw_db.parent).free
+    if need > free:
+        msg = (
+            f"the landing grows by {per_night / 1e6:,.0f} MB a simulated night: {nights_left} more nights and "
+            f"{DISK_MARGIN / 2**30:.0f} GiB for the warehouse need {need / 1e9:,.1f} GB, {free / 1e9:,.1f} GB are "
+            "free. Time fewer nights (the projection to 365 comes from the nights measured) or free disk space."
+        )
+        raise SystemExit(msg)
+
+
 def extend_to(raw_db: Path, nights: int) -> None:
     """Add simulated nights until the landing holds ``nights`` nights."""
     from hubgenome.flows import landing
@@ -1231,10 +1253,13 @@ def extend_to(raw_db: Path, nights: int) -> None:
             return
         _load_card_samples(con)
         started = time.perf_counter()
+        size_before = raw_db.stat().st_size
         for night in range(have + 1, nights + 1):
             add_night(con, night, t0, endpoint, changed)
             if (night - have) % 10 == 0:
+                con.execute("checkpoint")
                 print(f"setup: night {night} landed ({time.perf_counter() - started:.0f} s)", flush=True)
+                _check_disk(raw_db, (raw_db.stat().st_size - size_before) / (night - have), nights - night)
         con.execute("checkpoint")
         print(f"setup: nights {have + 1}..{nights} landed in {time.perf_counter() - started:.0f} s", flush=True)
     finally:
@@ -1433,6 +1458,37 @@ def _build_options(*, analytics: bool, full_refresh: bool):
     return BuildOptions(analytics=analytics, full_refresh=True) if full_refresh else BuildOptions(analytics=analytics)
 
 
+def _snapshot_dbt_project(work: Path) -> str:
+    """Copy the dbt project the builds run into ``work/dbt-project``; returns its fingerprint.
+
+    A bench of many nights runs for hours: a checkout whose dbt project is edited meanwhile would
+    make the timed night's build a full refresh (the project differs from the warehouse's). Every
+    build of one bench run uses the project as it was when the run started.
+    """
+    import shutil
+
+    from hubgenome.core.paths import dbt_project_dir
+    from hubgenome.flows import build_state
+
+    snapshot = work / "dbt-project"
+    if snapshot.exists():
+        shutil.rmtree(snapshot)
+    shutil.copytree(dbt_project_dir(), snapshot, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+    fingerprint = getattr(build_state, "project_fingerprint", None)
+    return fingerprint(snapshot) if fingerprint else "-"
+
+
+def _use_dbt_snapshot(snapshot: Path, *modules) -> None:
+    """Make the builds of this (child) process run the snapshot of :func:`_snapshot_dbt_project`."""
+    from hubgenome.flows import build_state
+
+    if not snapshot.exists():
+        return
+    for module in (*modules, build_state):
+        if hasattr(module, "dbt_project_dir"):
+            module.dbt_project_dir = lambda: snapshot
+
+
 def history_child(kind: str, data_dir: Path, url: str | None, analytics: bool, out: Path) -> None:
     """In a fresh child process: the untimed full refresh (``refresh``) or the timed night (``night``).
 
@@ -1444,6 +1500,7 @@ def history_child(kind: str, data_dir: Path, url: str | None, analytics: bool, o
     from hubgenome.flows import analytics_stage
     from hubgenome.flows import build as build_module
 
+    _use_dbt_snapshot(data_dir.parent / "dbt-project", build_module)
     dbt_seconds: list[float] = []
     analytics_seconds: list[float] = []
     _timed(build_module, "run_dbt", dbt_seconds)  # includes the copy of the published warehouse
@@ -1500,14 +1557,14 @@ def _run_child(kind: str, work: Path, *, url: str | None, analytics: bool) -> di
     return orjson.loads(out.read_text())
 
 
-def _fit(points: list[tuple[int, float]], at: int) -> float:
-    """The least-squares line through ``points`` (night, value), read at night ``at``."""
+def _fit(points: list[tuple[int, float]], at: int) -> tuple[float, float]:
+    """The least-squares line through ``points`` (night, value): (its value at night ``at``, its slope)."""
     count = len(points)
     mean_x = sum(x for x, _ in points) / count
     mean_y = sum(y for _, y in points) / count
     spread = sum((x - mean_x) ** 2 for x, _ in points)
     slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else 0.0
-    return mean_y + slope * (at - mean_x)
+    return mean_y + slope * (at - mean_x), slope
 
 
 def run_history(args: argparse.Namespace, corpus: Path, work: Path, nights: list[int]) -> None:
@@ -1518,13 +1575,15 @@ def run_history(args: argparse.Namespace, corpus: Path, work: Path, nights: list
     warehouse = data_dir / "warehouse.duckdb"
     analytics = not args.no_analytics
     _build_options(analytics=analytics, full_refresh=True)  # fail now, not after an hour of setup
+    fingerprint = _snapshot_dbt_project(work)
     models = _count_models(corpus)
     changed = args.changed or 30_000
     if args.changed is None and models < 300_000:
         changed = max(1, round(30_000 * models / WHOLE_HUB))
     print(
         f"history bench: {models:,} models in {corpus}; {changed:,} changed models and cards a night; "
-        f"nights {', '.join(map(str, nights))}; analytics {'on' if analytics else 'off'}; work {work}"
+        f"nights {', '.join(map(str, nights))}; analytics {'on' if analytics else 'off'}; work {work}; "
+        f"dbt project as of now (fingerprint {fingerprint})"
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     if raw_db.exists():
@@ -1624,10 +1683,14 @@ def run_history(args: argparse.Namespace, corpus: Path, work: Path, nights: list
         walls = [(row["night"], row["wall"]) for row in rows]
         builds = [(row["night"], row["build"]) for row in rows]
         sizes = [(row["night"], row["landing_bytes"]) for row in rows]
+        wall, wall_slope = _fit(walls, 365)
+        build, build_slope = _fit(builds, 365)
+        size, size_slope = _fit(sizes, 365)
         print(
             f"PROJECTION to night 365 (linear least-squares fit of the measured nights {measured}; not measured): "
-            f"whole nightly {_fit(walls, 365):.1f} s ({_fit(walls, 365) / rows[0]['wall']:.2f}x night "
-            f"{rows[0]['night']}), build {_fit(builds, 365):.1f} s, landing {_fit(sizes, 365) / 1e9:,.1f} GB"
+            f"whole nightly {wall:.1f} s ({wall / rows[0]['wall']:.2f}x night {rows[0]['night']}; "
+            f"{wall_slope:+.2f} s a night), build {build:.1f} s ({build_slope:+.2f} s a night), "
+            f"landing {size / 1e9:,.1f} GB ({size_slope / 1e6:+,.0f} MB a night)"
         )
 
 
