@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:False
 {#- Card features per model with a card fetch. Rules:
     - length in characters / whitespace-separated words of the whole README (front matter included,
       as the paper measured it; a missing card has no length rather than the paper's 3 of "nan");
@@ -8,12 +9,27 @@
     - auto-generated: the paper's substring rule, lower-cased text contains "automatically generated"
       or "generated automatically";
     - template fingerprint: md5 of the card's markdown headings (lower-cased, digits and punctuation
-      stripped, in order), i.e. its section skeleton; cards from the same template share it. -#}
+      stripped, in order), i.e. its section skeleton; cards from the same template share it.
+
+    Incremental (issue 13): the features are regexes over the card text, so a build recomputes
+    only the models whose stg_hub__cards row took in a fetch from this build's landing window
+    (last_fetch_row_id past the previous build's last raw_cards row); delete+insert on model_id
+    replaces their rows, every other model keeps its stored features. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='model_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
 with
 
 cards as (
 
     select * from {{ ref('stg_hub__cards') }}
+    {% if is_incremental() %}
+    where last_fetch_row_id > {{ landing_after('raw_cards') }}
+    {% endif %}
 
 ),
 
