@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from hubgenome.app.warehouse import WarehouseFile, analytics_table, frame, has_table, scalar
+from hubgenome.app.warehouse import WarehouseFile, analytics_table, frame, has_column, has_table, scalar
 
 SYNTHETIC_TAG = "hubgenome-synthetic"
 
@@ -189,18 +189,21 @@ def pipeline_stage_seconds(wh: WarehouseFile, limit: int = 60) -> pl.DataFrame:
 
 
 def ecosystem_counters_daily(wh: WarehouseFile) -> pl.DataFrame | None:
-    """Per UTC day with observations: models observed and their summed downloads and likes; ``None`` when absent."""
-    if not has_table(wh, "fct_model_daily_counters"):
+    """Per crawl day (``fct_ecosystem_daily``) with counters: the models with counters at the day's end
+    and their summed downloads and likes; ``None`` when the warehouse's ``fct_ecosystem_daily`` lacks
+    them (built by an older hubgenome).
+
+    The sums are the mart's (``fct_model_counters``' intervals valid at each day's end), one row per
+    day: nothing here scans the counter history.
+    """
+    if not has_column(wh, "fct_ecosystem_daily", "models_with_counters"):
         return None
     return frame(
         wh,
         """
-        select counter_date, count(*) as models_observed,
-            sum(downloads_30d) as downloads_30d, sum(downloads_all_time) as downloads_all_time,
-            sum(likes) as likes,
-            count(*) filter (where observation_source = 'counters_sweep') as from_counters_sweep
-        from fct_model_daily_counters
-        group by counter_date
-        order by counter_date
+        select crawl_date, models_with_counters, downloads_30d, downloads_all_time, likes
+        from fct_ecosystem_daily
+        where models_with_counters > 0
+        order by crawl_date
         """,
     )

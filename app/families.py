@@ -2,9 +2,10 @@
 licence conflicts and its series per observed day.
 
 Every fact about a family comes from the marts: ``dim_families`` (singletons included, with
-``is_singleton``), ``dim_models`` for members, and for the daily series ``fct_family_daily`` or, for
-a single-model family, which that mart leaves out, its model's rows of ``fct_model_daily_counters``
-(which carries the licence category as of each day).
+``is_singleton``), ``dim_models`` for members, and for the daily series ``fct_family_daily`` (a view,
+read for one family at a time) or, for a single-model family, which that mart leaves out, its
+model's ``fct_model_counters`` intervals as of the end of each crawl day, with the licence category
+of its ``fct_model_history`` version valid then.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from hubgenome.app.warehouse import WarehouseFile, frame, has_column, has_table, row, scalar
+from hubgenome.app.warehouse import WarehouseFile, frame, has_table, row, scalar
 
 #: Licence categories of ``fct_family_daily`` (its ``<category>_models`` columns), in display order.
 LICENSE_CATEGORIES = (
@@ -120,8 +121,41 @@ _FAMILY_DAILY_SQL = """
     where family_id = ?
     order by counter_date
 """
-#: A single model's days as rows of fct_family_daily: one model observed, counted in its category of the day.
+#: A single model's series as rows of fct_family_daily, computed as that view computes a larger family's:
+#: on each crawl day (fct_ecosystem_daily), the model's fct_model_counters interval valid at the day's end
+#: (none before its first observation, nor once it disappeared), counted in the licence category of its
+#: fct_model_history version valid then. Every table is read for this one model, or is one row per day.
 _SINGLE_MODEL_DAILY_SQL = """
+    with
+    days as (
+        select crawl_date as counter_date, timezone('UTC', crawl_date + interval 1 day) as day_end
+        from fct_ecosystem_daily
+    ),
+    counters as (
+        select valid_from, valid_to, downloads_30d, downloads_all_time, likes
+        from fct_model_counters where model_id = ?
+    ),
+    versions as (
+        select valid_from, valid_to, license_category from fct_model_history where model_id = ?
+    ),
+    lifecycle as (
+        select disappeared_at from dim_model_lifecycle where model_id = ?
+    ),
+    observed as (
+        select days.counter_date, days.day_end, counters.downloads_30d, counters.downloads_all_time, counters.likes
+        from days
+        inner join counters
+            on counters.valid_from < days.day_end
+                and (counters.valid_to is null or counters.valid_to >= days.day_end)
+        where not exists (select 1 from lifecycle where lifecycle.disappeared_at < days.day_end)
+    ),
+    licensed as (
+        select observed.*, versions.license_category
+        from observed
+        left join versions
+            on versions.valid_from < observed.day_end
+                and (versions.valid_to is null or versions.valid_to >= observed.day_end)
+    )
     select
         counter_date,
         1::bigint as models_observed,
@@ -134,23 +168,24 @@ _SINGLE_MODEL_DAILY_SQL = """
         coalesce(license_category = 'commercial_custom', false)::bigint as commercial_custom_models,
         coalesce(license_category = 'other_unknown', false)::bigint as other_unknown_models,
         (license_category is null)::bigint as unlicensed_models
-    from fct_model_daily_counters
-    where model_id = ?
+    from licensed
     order by counter_date
 """
 
 
 def family_daily(wh: WarehouseFile, family_id: str) -> pl.DataFrame | None:
-    """The family's series per observed day, columns as ``fct_family_daily``; ``None`` when the warehouse
-    lacks the marts (or has them from an older hubgenome).
+    """The family's series per crawl day, columns as ``fct_family_daily``; ``None`` when the warehouse
+    lacks the marts (or has the day-by-day counters of an older hubgenome).
 
-    A single-model family (``dim_families.is_singleton``) is not in ``fct_family_daily``: its
-    series is its model's rows of ``fct_model_daily_counters``.
+    A larger family reads ``fct_family_daily``, a view meant to be read for one family at a time
+    (filtered on ``family_id``, never scanned whole). A single-model family
+    (``dim_families.is_singleton``) is not in it: its series is its model's ``fct_model_counters``
+    intervals expanded to the crawl days of ``fct_ecosystem_daily`` where one is valid at the day's end.
     """
-    if not has_table(wh, "fct_family_daily") or not has_column(wh, "fct_model_daily_counters", "license_category"):
+    if not has_table(wh, "fct_family_daily") or not has_table(wh, "fct_model_counters"):
         return None
     if scalar(wh, "select is_singleton from dim_families where family_id = ?", (family_id,)):
-        return frame(wh, _SINGLE_MODEL_DAILY_SQL, (family_id,))
+        return frame(wh, _SINGLE_MODEL_DAILY_SQL, (family_id, family_id, family_id))
     return frame(wh, _FAMILY_DAILY_SQL, (family_id,))
 
 

@@ -1,5 +1,5 @@
 """What Model lookup reads: finding a model by id (prefix, substring, fuzzy), then its row, lineage,
-licence conflicts, versions, daily counters, lifecycle and card.
+licence conflicts, versions, counter history (validity intervals), lifecycle and card.
 """
 
 from __future__ import annotations
@@ -179,21 +179,58 @@ def card_text(wh: WarehouseFile, model_id: str, max_chars: int = 4000) -> str | 
 # --- its history (nightly history marts) ---------------------------------------------------------------
 
 
-def model_daily_counters(wh: WarehouseFile, model_id: str) -> pl.DataFrame | None:
-    """The model's counters per observed day (``fct_model_daily_counters``); ``None`` when the mart is absent."""
-    if not has_table(wh, "fct_model_daily_counters"):
+def model_counters(wh: WarehouseFile, model_id: str) -> pl.DataFrame | None:
+    """The model's counter history as validity intervals (``fct_model_counters``), oldest first; ``None``
+    when the mart is absent (a warehouse from before the nightly pipeline, or with an older hubgenome's
+    day-by-day ``fct_model_daily_counters``).
+
+    Each row is a run of consecutive observations with the same counters: first observed at
+    ``valid_from``, last at ``last_observed_at``, replaced at ``valid_to`` (null while current).
+    """
+    if not has_table(wh, "fct_model_counters"):
         return None
     return frame(
         wh,
         """
-        select counter_date, downloads_30d, downloads_all_time, likes, trending_score,
-            downloads_all_time_delta, likes_delta, days_since_previous, observation_source
-        from fct_model_daily_counters
+        select valid_from, last_observed_at, valid_to, downloads_30d, downloads_all_time, likes, trending_score,
+            downloads_all_time_delta, likes_delta, observation_source, crawl_id
+        from fct_model_counters
         where model_id = ?
-        order by counter_date
+        order by valid_from
         """,
         (model_id,),
     )
+
+
+def counter_steps(intervals: pl.DataFrame) -> pl.DataFrame:
+    """The intervals of :func:`model_counters` as the points of a step series: one at each interval's
+    first observation (``valid_from``) and one at its last (``last_observed_at``) when later.
+
+    Between an interval's last observation and the next one's first, the value is not known: a
+    step-after line keeps the old value until the new one was seen.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> day = lambda d: dt.datetime(2025, 7, d, 3, tzinfo=dt.UTC)
+    >>> intervals = pl.DataFrame(
+    ...     {
+    ...         "valid_from": [day(1), day(3)],
+    ...         "last_observed_at": [day(2), day(3)],
+    ...         "downloads_30d": [10, 12],
+    ...         "downloads_all_time": [100, 112],
+    ...         "likes": [1, 2],
+    ...     }
+    ... )
+    >>> counter_steps(intervals).select(pl.col("observed_at").dt.day(), "observation", "likes").rows()
+    [(1, 'first', 1), (2, 'last', 1), (3, 'first', 2)]
+    """
+    values = ["downloads_30d", "downloads_all_time", "likes"]
+    first = intervals.select(pl.col("valid_from").alias("observed_at"), pl.lit("first").alias("observation"), *values)
+    last = intervals.filter(pl.col("last_observed_at") > pl.col("valid_from")).select(
+        pl.col("last_observed_at").alias("observed_at"), pl.lit("last").alias("observation"), *values
+    )
+    return pl.concat([first, last]).sort("observed_at")
 
 
 def model_lifecycle(wh: WarehouseFile, model_id: str) -> dict[str, Any] | None:

@@ -54,31 +54,54 @@ def relation_scale() -> alt.Scale:
     return alt.Scale(domain=list(RELATION_COLOURS), range=list(RELATION_COLOURS.values()))
 
 
-def daily_line(frame: pl.DataFrame, value: str, title: str, tooltip: list[str], height: int = 220) -> alt.Chart:
-    """One counter per day (``counter_date``), as a line with points."""
+def daily_line(
+    frame: pl.DataFrame,
+    value: str,
+    title: str,
+    tooltip: list[str],
+    height: int = 220,
+    *,
+    x: str = "counter_date",
+    x_title: str = "day (UTC)",
+    interpolate: str = "linear",
+) -> alt.Chart:
+    """One counter over time (per day, ``counter_date``, unless ``x`` says otherwise), as a line with points.
+
+    ``interpolate="step-after"`` draws a step series (a value holds until the next point).
+    """
     return (
         alt.Chart(frame)
-        .mark_line(point=True)
+        .mark_line(point=True, interpolate=interpolate)
         .encode(
-            x=alt.X("counter_date:T", title="day (UTC)"),
+            x=alt.X(f"{x}:T", title=x_title),
             y=alt.Y(f"{value}:Q"),
-            tooltip=["counter_date:T", *tooltip],
+            tooltip=[f"{x}:T", *tooltip],
         )
         .properties(title=title, height=height)
     )
 
 
-def daily_downloads(frame: pl.DataFrame, height: int = 220, legend: alt.Legend | None = None) -> alt.Chart:
-    """The 30-day and all-time downloads per day (``counter_date``), one line each."""
+def daily_downloads(
+    frame: pl.DataFrame,
+    height: int = 220,
+    legend: alt.Legend | None = None,
+    *,
+    x: str = "counter_date",
+    x_title: str = "day (UTC)",
+    interpolate: str = "linear",
+) -> alt.Chart:
+    """The 30-day and all-time downloads over time (per day, ``counter_date``, unless ``x`` says otherwise),
+    one line each; ``interpolate`` as for :func:`daily_line`.
+    """
     return (
         alt.Chart(frame)
         .transform_fold(["downloads_30d", "downloads_all_time"], as_=["measure", "downloads"])
-        .mark_line(point=True)
+        .mark_line(point=True, interpolate=interpolate)
         .encode(
-            x=alt.X("counter_date:T", title="day (UTC)"),
+            x=alt.X(f"{x}:T", title=x_title),
             y=alt.Y("downloads:Q"),
             color=alt.Color("measure:N", title=None, legend=legend or alt.Legend()),
-            tooltip=["counter_date:T", "measure:N", "downloads:Q"],
+            tooltip=[f"{x}:T", "measure:N", "downloads:Q"],
         )
         .properties(title="Downloads", height=height)
     )

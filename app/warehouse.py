@@ -24,7 +24,9 @@ Old warehouses
 A warehouse is published only with its ``analytics`` schema, but a file published by an older
 hubgenome may lack it, or lack a mart added since (the nightly history marts). Readers of such
 tables return ``None`` and the page says, in one sentence, to rebuild (:func:`missing_analytics`,
-:func:`require_analytics`, :data:`HISTORY_HINT`); nothing is computed in their place.
+:func:`require_analytics`, :func:`missing_history`); nothing is computed in their place. A warehouse
+built before the counters became validity intervals (issue 13) still has the day-by-day
+``fct_model_daily_counters``: it is told to rebuild with ``--full-refresh`` (:data:`COUNTERS_HINT`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ REBUILD = "rebuild it with `hubgenome build` (or `hubgenome demo` for the synthe
 HISTORY_HINT = (
     "rebuild it with `hubgenome build` (the history marts arrived with the nightly pipeline), and let "
     "`hubgenome pipeline` run for a few nights to grow the time series"
+)
+#: How to replace the day-by-day counters of an older hubgenome (``fct_model_daily_counters``, one row
+#: per model per night) with their validity intervals (``fct_model_counters``, issue 13).
+COUNTERS_HINT = (
+    "it was built by an older hubgenome, which kept one row per model per night in `fct_model_daily_counters`; "
+    "rebuild it with `hubgenome build --full-refresh` to get the counters as validity intervals "
+    "(`fct_model_counters`) and the daily sums in `fct_ecosystem_daily`"
 )
 #: The analytics table every analytics step writes: its presence says the schema was published.
 _ANALYTICS_MARKER = "analytics.run_info"
@@ -160,6 +169,18 @@ def _columns(wh: WarehouseFile) -> frozenset[str]:
 def has_column(wh: WarehouseFile, table: str, column: str) -> bool:
     """``table`` (as for :func:`has_table`) exists and has ``column`` (a mart from an older build may not)."""
     return f"{table if '.' in table else f'main.{table}'}.{column}" in _columns(wh)
+
+
+def missing_history(wh: WarehouseFile, what: str) -> str:
+    """The sentence a page shows in place of the history ``what`` (``"`fct_model_counters` table"``) the
+    warehouse lacks.
+
+    A warehouse with the day-by-day counters of an older hubgenome is told to rebuild with
+    ``--full-refresh`` (:data:`COUNTERS_HINT`); one from before the nightly pipeline, to rebuild and
+    let the pipeline run (:data:`HISTORY_HINT`).
+    """
+    hint = COUNTERS_HINT if has_table(wh, "fct_model_daily_counters") else HISTORY_HINT
+    return f"This warehouse has no {what}: {hint}."
 
 
 def require_warehouse() -> WarehouseFile:

@@ -123,18 +123,20 @@ st.graphviz_chart(drawing.dot, width="stretch")
 st.subheader("Day by day")
 daily = families.family_daily(wh, family_id)
 if daily is None:
-    st.info(
-        "This warehouse has no `fct_family_daily` table, or history marts from an older hubgenome: "
-        f"{warehouse.HISTORY_HINT}."
-    )
+    missing = "fct_family_daily" if not warehouse.has_table(wh, "fct_family_daily") else "fct_model_counters"
+    st.info(warehouse.missing_history(wh, f"`{missing}` table"))
 elif daily.height == 0:
     st.write("No counters were observed for this family's models yet.")
 else:
     st.caption(
         f"{daily.height} day(s) observed, from "
-        + ("its model's `fct_model_daily_counters`" if fam["is_singleton"] else "`fct_family_daily`")
-        + ": members observed that day (the family's size on a sweep night), their summed downloads and "
-        "likes, and their licence categories as of that day."
+        + (
+            "its model's `fct_model_counters` intervals on each crawl day"
+            if fam["is_singleton"]
+            else "`fct_family_daily`"
+        )
+        + ": members with counters at the day's end (the family's size on a sweep night), their summed "
+        "downloads and likes (each member's latest observed values), and their licence categories as of that day."
     )
     size_chart, downloads_chart, mix_chart = st.columns(3)
     with size_chart:

@@ -1,5 +1,5 @@
 """Model lookup: find a model by id (prefix, substring, fuzzy) and see its traits, family, lineage and history
-(versions, daily downloads and likes, lifecycle).
+(versions, downloads and likes over time, lifecycle).
 
 ``?model=org/name`` opens a model directly; the URL follows the model shown, so it can be shared.
 """
@@ -164,29 +164,27 @@ if conflicts.height == 0:
 else:
     st.dataframe(conflicts, hide_index=True, width="stretch")
 
-st.subheader("Downloads and likes per day")
-daily = models.model_daily_counters(wh, model_id)
-if daily is None:
-    st.info(f"This warehouse has no `fct_model_daily_counters` table: {warehouse.HISTORY_HINT}.")
-elif daily.height == 0:
+st.subheader("Downloads and likes over time")
+intervals = models.model_counters(wh, model_id)
+if intervals is None:
+    st.info(warehouse.missing_history(wh, "`fct_model_counters` table"))
+elif intervals.height == 0:
     st.write("No counters were observed for this model.")
 else:
     st.caption(
-        f"{daily.height} day(s) observed, from `fct_model_daily_counters`: the Hub only gives a 30-day and an "
-        "all-time figure, so each night's counters sweep adds a point."
+        f"{intervals.height} interval(s) of unchanged counters, from `fct_model_counters`: the Hub only gives "
+        "today's 30-day and all-time figures, so each nightly counters sweep or listing crawl observes them, and "
+        "a new interval starts when they change. Points mark an interval's first and last observation; the step "
+        "holds a value until a different one was seen."
     )
+    steps = models.counter_steps(intervals)
+    over_time = {"x": "observed_at", "x_title": "observed (UTC)", "interpolate": "step-after"}
     left, right = st.columns(2)
     with left:
-        st.altair_chart(
-            ui.daily_downloads(daily),
-            width="stretch",
-        )
+        st.altair_chart(ui.daily_downloads(steps, **over_time), width="stretch")
     with right:
-        st.altair_chart(
-            ui.daily_line(daily, "likes", "Likes", ["likes", "likes_delta"]),
-            width="stretch",
-        )
-    st.dataframe(daily, hide_index=True, width="stretch")
+        st.altair_chart(ui.daily_line(steps, "likes", "Likes", ["likes", "observation"], **over_time), width="stretch")
+    st.dataframe(intervals, hide_index=True, width="stretch")
 
 st.subheader("Lifecycle")
 if lifecycle is None:
@@ -208,7 +206,13 @@ else:
         lifecycle["renamed_to_model_id"] if status == "renamed" else _day(lifecycle["disappeared_at"]),
         help="Set when the first completed id sweep after the last sighting did not list the model.",
     )
-    facts[4].metric("Crawls and sweeps seen", ui.number(lifecycle["crawls_seen"]))
+    facts[4].metric(
+        "Sightings",
+        # crawls_seen: the column's name in warehouses built before issue 13
+        ui.number(lifecycle.get("sightings", lifecycle.get("crawls_seen"))),
+        help="Landing rows that listed the model: one per crawl or sweep listing it (listing crawls, "
+        "counters sweeps, id sweeps).",
+    )
     if lifecycle["renamed_from"]:
         st.caption("Renamed from: " + ", ".join(f"`{old}`" for old in lifecycle["renamed_from"]))
 

@@ -175,23 +175,21 @@ else:
 st.subheader("Downloads and likes per day")
 counters = ecosystem.ecosystem_counters_daily(wh)
 if counters is None:
-    st.info(f"This warehouse has no `fct_model_daily_counters` table: {warehouse.HISTORY_HINT}.")
+    st.info(warehouse.missing_history(wh, "counter sums in `fct_ecosystem_daily`"))
 elif counters.height == 0:
     st.info("No counters were observed yet: a crawl or the nightly counters sweep records them.")
 else:
     st.caption(
-        f"{counters.height} day(s) with observations, from `fct_model_daily_counters` (the Hub keeps no history of "
-        "these counters: each night's counters sweep adds a point). Sums over the models observed that day."
+        f"{counters.height} crawl day(s) with counters, from `fct_ecosystem_daily` (the Hub keeps no history of "
+        "these counters: each night's counters sweep observes them). Sums over the models with counters at the "
+        "day's end: each model's latest observed values, models gone from the Hub left out."
     )
     left, right = st.columns(2)
     with left:
-        st.altair_chart(
-            ui.daily_downloads(counters, height=240),
-            width="stretch",
-        )
+        st.altair_chart(ui.daily_downloads(counters, height=240, x="crawl_date"), width="stretch")
     with right:
         st.altair_chart(
-            ui.daily_line(counters, "likes", "Likes", ["likes", "models_observed"], height=240),
+            ui.daily_line(counters, "likes", "Likes", ["likes", "models_with_counters"], height=240, x="crawl_date"),
             width="stretch",
         )
     st.dataframe(counters, hide_index=True, width="stretch")

@@ -1,14 +1,16 @@
-"""The dashboard's nightly history: pipeline runs and counters on the Overview, a model's daily counters and
-lifecycle on Model lookup, a family's daily series on Family explorer.
+"""The dashboard's nightly history: pipeline runs and counters per day on the Overview, a model's counter
+intervals and lifecycle on Model lookup, a family's daily series on Family explorer.
 
 Against ``nights_app`` (four pipeline nights, the third failed) the values shown must be what the
 pipeline reported and what the local Hub listed each night; against a warehouse without the history
-marts, and the demo warehouse without any pipeline run, the pages say so instead of failing.
+marts, one with an older hubgenome's day-by-day counters, and the demo warehouse without any
+pipeline run, the pages say so instead of failing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 from pathlib import Path
 
@@ -18,7 +20,10 @@ import pytest
 
 from tests.support.pages import metrics, run_page, texts
 
-HISTORY_TABLES = ("fct_pipeline_runs", "fct_model_daily_counters", "fct_family_daily", "dim_model_lifecycle")
+HISTORY_TABLES = ("fct_pipeline_runs", "fct_model_counters", "dim_model_lifecycle")
+#: What fct_ecosystem_daily gained with the counter intervals (issue 13).
+ECOSYSTEM_COUNTER_COLUMNS = ("models_with_counters", "downloads_30d", "downloads_all_time", "likes")
+COUNTERS = ["downloads_30d", "downloads_all_time", "likes"]
 
 
 def _table_with(at, column: str) -> pd.DataFrame:
@@ -28,6 +33,15 @@ def _table_with(at, column: str) -> pd.DataFrame:
             return element.value
     shown = [list(element.value.columns) for element in at.dataframe]
     raise AssertionError(f"no table with column {column!r} on the page; tables shown: {shown}")
+
+
+def _counters_per_day(at) -> pd.DataFrame:
+    """The Overview's downloads and likes per day (the counts per crawl day above it have the same columns)."""
+    return next(
+        element.value
+        for element in at.dataframe
+        if "models_with_counters" in element.value.columns and "crawls_started" not in element.value.columns
+    )
 
 
 def _day(value) -> dt.date:
@@ -75,11 +89,25 @@ def test_overview_lists_every_pipeline_run_newest_first(nights_app, monkeypatch)
     assert shown["Cards still owed"] == str(audited[0].cards_backlog_remaining)
 
 
-def _rows_by_day(table: pd.DataFrame, columns: list[str]) -> dict[dt.date, tuple]:
+def _rows_by_day(table: pd.DataFrame, columns: list[str], day: str = "counter_date") -> dict[dt.date, tuple]:
     return {
-        _day(day): tuple(values)
-        for day, *values in zip(table["counter_date"], *(table[column] for column in columns), strict=True)
+        _day(date): tuple(values)
+        for date, *values in zip(table[day], *(table[column] for column in columns), strict=True)
     }
+
+
+def _as_of_day_ends(intervals: pd.DataFrame, days: list[dt.date]) -> dict[dt.date, tuple]:
+    """The counters of the interval valid at the end of each day (UTC), days before the first left out."""
+    shown = {}
+    for day in days:
+        day_end = pd.Timestamp(day + dt.timedelta(days=1), tz="UTC")
+        valid = intervals[
+            (intervals["valid_from"] < day_end) & (intervals["valid_to"].isna() | (intervals["valid_to"] >= day_end))
+        ]
+        assert len(valid) <= 1, f"intervals overlap at the end of {day}"
+        if len(valid):
+            shown[day] = tuple(valid[COUNTERS].iloc[0])
+    return shown
 
 
 def _check_days(shown: dict[dt.date, tuple], nights, expected: dict[int, tuple]) -> None:
@@ -97,8 +125,8 @@ def _check_days(shown: dict[dt.date, tuple], nights, expected: dict[int, tuple])
 
 def test_overview_counters_per_day_are_what_the_hub_listed(nights_app, monkeypatch):
     at = run_page("overview", nights_app.data_dir, monkeypatch)
-    series = _table_with(at, "models_observed")
-    columns = ["models_observed", "downloads_30d", "downloads_all_time", "likes"]
+    series = _counters_per_day(at)
+    columns = ["models_with_counters", *COUNTERS]
     expected = {
         n: (
             len(nights_app.counters[n]),
@@ -106,27 +134,62 @@ def test_overview_counters_per_day_are_what_the_hub_listed(nights_app, monkeypat
         )
         for n in _good_nights(nights_app)
     }
-    _check_days(_rows_by_day(series, columns), nights_app, expected)
-    assert f"{series.shape[0]} day(s) with observations" in texts(at)
+    _check_days(_rows_by_day(series, columns, day="crawl_date"), nights_app, expected)
+    assert f"{series.shape[0]} crawl day(s) with counters, from `fct_ecosystem_daily`" in texts(at)
 
 
-def test_model_lookup_plots_a_models_counters_per_day_and_its_lifecycle(nights_app, monkeypatch):
+def _intervals_shown(at) -> pd.DataFrame:
+    intervals = _table_with(at, "downloads_all_time_delta")
+    assert list(intervals["valid_from"]) == sorted(intervals["valid_from"])
+    assert (intervals["last_observed_at"] >= intervals["valid_from"]).all()
+    # consecutive intervals: each ends where the next starts, the last is open
+    assert list(intervals["valid_to"].iloc[:-1]) == list(intervals["valid_from"].iloc[1:])
+    assert pd.isna(intervals["valid_to"].iloc[-1])
+    # a step series: a new interval only where the counters changed
+    values = list(intervals[[*COUNTERS, "trending_score"]].itertuples(index=False))
+    assert all(before != after for before, after in itertools.pairwise(values))
+    assert f"{len(intervals)} interval(s) of unchanged counters, from `fct_model_counters`" in texts(at)
+    return intervals
+
+
+def test_model_lookup_shows_a_models_counter_intervals_and_its_lifecycle(nights_app, monkeypatch):
     good = _good_nights(nights_app)
     lasting = set.intersection(*(set(nights_app.counters[n]) for n in good))
     model_id = sorted(set(nights_app.evolutions[0].counters_changed) & lasting)[0]
     at = run_page("model_lookup", nights_app.data_dir, monkeypatch, query_params={"model": model_id})
-    daily = _table_with(at, "downloads_all_time_delta")
-    shown_counters = _rows_by_day(daily, ["downloads_30d", "downloads_all_time", "likes"])
-    _check_days(shown_counters, nights_app, {n: nights_app.counters[n][model_id] for n in good})
-    first, second = (shown_counters[nights_app.dates[n]] for n in good[:2])
+    intervals = _intervals_shown(at)
+    as_of = _as_of_day_ends(intervals, nights_app.dates)
+    _check_days(as_of, nights_app, {n: nights_app.counters[n][model_id] for n in good})
+    first, second = (as_of[nights_app.dates[n]] for n in good[:2])
     assert second[1] > first[1]  # its counters changed before night 2
+    assert intervals["downloads_all_time_delta"].iloc[1] == second[1] - first[1]
 
     shown = metrics(at)
     assert shown["Lifecycle"] == "active"
     assert shown["First seen"] == f"{nights_app.dates[0]:%Y-%m-%d}"
     assert shown["Last seen"] == f"{nights_app.dates[good[-1]]:%Y-%m-%d}"
     assert shown["Gone since"] == "–"
+    [(sightings,)] = _query(
+        nights_app.warehouse, "select sightings from dim_model_lifecycle where model_id = ?", [model_id]
+    )
+    assert shown["Sightings"] == f"{sightings:,}" and sightings >= len(good)
     assert not any("Gone from the Hub" in warning.value for warning in at.warning)
+
+
+def test_model_lookup_shows_one_interval_for_counters_that_never_changed(nights_app, monkeypatch):
+    good = _good_nights(nights_app)
+    touched = {m for evolution in nights_app.evolutions for m in (*evolution.counters_changed, *evolution.modified)}
+    unchanged = sorted(
+        model_id
+        for model_id in set.intersection(*(set(nights_app.counters[n]) for n in good)) - touched
+        if len({nights_app.counters[n][model_id] for n in good}) == 1
+    )
+    model_id = unchanged[0]
+    at = run_page("model_lookup", nights_app.data_dir, monkeypatch, query_params={"model": model_id})
+    [interval] = _intervals_shown(at).to_dict("records")
+    assert tuple(interval[c] for c in COUNTERS) == nights_app.counters[good[0]][model_id]
+    assert _day(interval["valid_from"]) == nights_app.dates[0]
+    assert _day(interval["last_observed_at"]) == nights_app.dates[good[-1]]
 
 
 def test_model_lookup_dates_a_deleted_model_and_keeps_its_history(nights_app, monkeypatch):
@@ -137,17 +200,17 @@ def test_model_lookup_dates_a_deleted_model_and_keeps_its_history(nights_app, mo
     shown = metrics(at)
     assert (shown["Lifecycle"], shown["Gone since"]) == ("disappeared", gone)
     assert shown["Last seen"] == f"{nights_app.dates[0]:%Y-%m-%d}"
-    daily = _table_with(at, "downloads_all_time_delta")
-    assert [_day(day) for day in daily["counter_date"]] == [nights_app.dates[0]]
-    assert tuple(daily[["downloads_30d", "downloads_all_time", "likes"]].iloc[0]) == nights_app.counters[0][model_id]
+    [interval] = _intervals_shown(at).to_dict("records")
+    assert _day(interval["valid_from"]) == _day(interval["last_observed_at"]) == nights_app.dates[0]
+    assert tuple(interval[c] for c in COUNTERS) == nights_app.counters[0][model_id]
 
 
 @pytest.mark.parametrize(
     ("family", "source"),
     [
         ("family_size desc", "`fct_family_daily`"),
-        # Single-model families are not copied into fct_family_daily: the page reads the model's counters.
-        ("family_size = 1 desc, total_downloads desc", "its model's `fct_model_daily_counters`"),
+        # Single-model families are not in fct_family_daily: the page reads the model's counter intervals.
+        ("family_size = 1 desc, total_downloads desc", "its model's `fct_model_counters` intervals"),
     ],
     ids=["largest", "single-model"],
 )
@@ -176,17 +239,44 @@ def test_family_explorer_shows_the_family_series_per_day(nights_app, monkeypatch
 def test_demo_warehouse_without_pipeline_runs_says_how_to_get_them(demo_app, monkeypatch):
     at = run_page("overview", demo_app.data_dir, monkeypatch)
     assert any("No nightly pipeline run is recorded" in info.value for info in at.info)
-    series = _table_with(at, "models_observed")  # the demo crawl itself observed every model's counters once
-    assert list(series["models_observed"]) == [demo_app.manifest.model_count]
+    series = _counters_per_day(at)  # the demo crawl itself observed every model's counters once
+    assert list(series["models_with_counters"]) == [demo_app.manifest.model_count]
+
+
+def _copy_warehouse(source: Path, data_dir: Path) -> duckdb.DuckDBPyConnection:
+    shutil.copy(source, data_dir / "warehouse.duckdb")
+    return duckdb.connect(str(data_dir / "warehouse.duckdb"))
 
 
 @pytest.fixture
 def warehouse_without_history(demo_app, tmp_path: Path) -> Path:
-    """The demo warehouse as an older build made it: none of the history marts."""
-    shutil.copy(demo_app.warehouse, tmp_path / "warehouse.duckdb")
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+    """The demo warehouse as a build from before the nightly pipeline made it: none of the history marts."""
+    with _copy_warehouse(demo_app.warehouse, tmp_path) as con:
+        con.execute("drop view fct_family_daily")
         for table in HISTORY_TABLES:
             con.execute(f"drop table {table}")
+        for column in ECOSYSTEM_COUNTER_COLUMNS:
+            con.execute(f"alter table fct_ecosystem_daily drop column {column}")
+    return tmp_path
+
+
+@pytest.fixture
+def warehouse_with_daily_counters(nights_app, tmp_path: Path) -> Path:
+    """The nights warehouse as a build from before issue 13 made it: counters per model per day in
+    ``fct_model_daily_counters``, ``fct_family_daily`` a table, ``crawls_seen``, no counter sums per day.
+    """
+    with _copy_warehouse(nights_app.warehouse, tmp_path) as con:
+        con.execute(
+            "create table fct_model_daily_counters as select model_id, cast(valid_from as date) as counter_date, "
+            "downloads_30d, downloads_all_time, likes from fct_model_counters"
+        )
+        con.execute("create table family_daily_table as select * from fct_family_daily")
+        con.execute("drop view fct_family_daily")
+        con.execute("alter table family_daily_table rename to fct_family_daily")
+        con.execute("drop table fct_model_counters")
+        con.execute("alter table dim_model_lifecycle rename column sightings to crawls_seen")
+        for column in ECOSYSTEM_COUNTER_COLUMNS:
+            con.execute(f"alter table fct_ecosystem_daily drop column {column}")
     return tmp_path
 
 
@@ -194,15 +284,42 @@ def test_pages_without_the_history_marts_say_how_to_build_them(warehouse_without
     overview = run_page("overview", warehouse_without_history, monkeypatch)
     notes = [info.value for info in overview.info]
     assert any("no `fct_pipeline_runs` table" in note and "hubgenome build" in note for note in notes)
-    assert any("no `fct_model_daily_counters` table" in note for note in notes)
+    assert any("no counter sums in `fct_ecosystem_daily`" in note and "hubgenome build" in note for note in notes)
     assert overview.metric  # the rest of the page still renders
 
     [(model_id,)] = _query(demo_app.warehouse, "select model_id from dim_models order by model_id limit 1")
     lookup = run_page("model_lookup", warehouse_without_history, monkeypatch, query_params={"model": model_id})
     notes = [info.value for info in lookup.info]
-    assert any("no `fct_model_daily_counters` table" in note for note in notes)
+    assert any("no `fct_model_counters` table" in note for note in notes)
     assert any("No lifecycle for this model" in note for note in notes)
     assert "Family root" in metrics(lookup)
 
     explorer = run_page("family_explorer", warehouse_without_history, monkeypatch)
     assert any("no `fct_family_daily` table" in info.value for info in explorer.info)
+
+
+def test_pages_with_day_by_day_counters_say_to_rebuild_with_full_refresh(
+    warehouse_with_daily_counters, nights_app, monkeypatch
+):
+    def told_to_refresh(at, what: str) -> bool:
+        return any(what in info.value and "hubgenome build --full-refresh" in info.value for info in at.info)
+
+    overview = run_page("overview", warehouse_with_daily_counters, monkeypatch)
+    assert told_to_refresh(overview, "no counter sums in `fct_ecosystem_daily`")
+    assert _table_with(overview, "pipeline_run_id").shape[0] == len(nights_app.summaries)  # the rest still reads
+
+    model_id = sorted(nights_app.evolutions[0].counters_changed)[0]
+    lookup = run_page("model_lookup", warehouse_with_daily_counters, monkeypatch, query_params={"model": model_id})
+    assert told_to_refresh(lookup, "no `fct_model_counters`")
+    [(sightings,)] = _query(
+        nights_app.warehouse, "select sightings from dim_model_lifecycle where model_id = ?", [model_id]
+    )
+    assert metrics(lookup)["Sightings"] == f"{sightings:,}"  # read from the old column, crawls_seen
+
+    [(family_id,)] = _query(
+        nights_app.warehouse, "select family_id from dim_families order by family_size desc, family_id limit 1"
+    )
+    explorer = run_page(
+        "family_explorer", warehouse_with_daily_counters, monkeypatch, query_params={"family": family_id}
+    )
+    assert told_to_refresh(explorer, "no `fct_model_counters`")
