@@ -137,7 +137,7 @@ class BuildPlan:
         return self.mode == "incremental"
 
     def landing_window(self) -> dict[str, dict[str, int]]:
-        """``{"raw_models": {"after": A, "through": T}, ...}``: the dbt var and the recorded JSON."""
+        """``{"raw_models": {"after": A, "through": T}, ...}``: what dbt is told and the build records."""
         return {table: self.windows[table].as_dict() for table in RAW_TABLES}
 
     def dbt_args(self) -> list[str]:

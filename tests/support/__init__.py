@@ -5,7 +5,7 @@
 * ``hub_server`` – the tiny corpus the local Hub server tests share, and reading the server's answers;
 * ``crawling`` – fast clients, one-call crawls and what a crawl landed in ``raw.duckdb``;
 * ``landings`` – raw landings written directly through ``hubgenome.flows.landing`` (no server);
-* ``warehouses`` – warehouses built from a landing or a corpus, and querying them;
+* ``warehouses`` – warehouses built from a landing or a corpus, querying them, and comparing their tables row for row;
 * ``night_clock`` – the simulated clock of tests that run several pipeline nights in a row;
 * ``pipeline_night`` – one pipeline night in a process of its own (``python -m tests.support.pipeline_night``);
 * ``pages`` – running one dashboard page with Streamlit's ``AppTest`` and reading what it shows;
