@@ -11,10 +11,13 @@
     summarizes; the carried version is re-emitted (its last sighting, crawls and valid_to move) with
     any new ones, and delete+insert on model_version_id replaces it. A crawl is counted once per
     version even when its rows arrive in two builds (a crawl resumed across them). -#}
+{#- incremental_predicates: only current versions are ever re-emitted: the delete looks among those, not the whole history, so the delete of the rows
+    re-emitted looks among those, not the whole history. -#}
 {{ config(
     materialized='incremental',
     unique_key='model_version_id',
     incremental_strategy='delete+insert',
+    incremental_predicates=['is_current'],
     on_schema_change='fail',
 ) }}
 
