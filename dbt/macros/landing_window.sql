@@ -45,3 +45,55 @@
         {{ row_id }} <= {{ window['through'] }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Start of the earliest crawl with rows in this build's landing window: every row an incremental
+    history model writes in this build was last observed then or later. '-infinity' when the
+    window has no observation or every window starts at the landing's first row (a full refresh). -#}
+{% macro first_new_observation() -%}
+    {%- set tables = ['raw_models', 'raw_model_counters', 'raw_id_sweeps'] -%}
+    {%- set conditions = [] -%}
+    {%- for table in tables -%}
+        {%- set window = landing_window(table) -%}
+        {%- if window['after'] >= 0 -%}
+            {%- do conditions.append(
+                'select crawl_id from raw.' ~ table ~ ' where rowid > ' ~ window['after']
+                ~ ' and rowid <= ' ~ window['through']
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not execute or conditions | length == 0 -%}
+        {{ return("'-infinity'::timestamptz") }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select coalesce(min(started_at), 'infinity'::timestamptz)::varchar from raw.crawl_runs "
+        ~ "where crawl_id in (" ~ conditions | join(' union ') ~ ")"
+    ).rows -%}
+    {{ return("'" ~ rows[0][0] ~ "'::timestamptz") }}
+{%- endmacro %}
+
+{#- Data tests on tables that grow with the nights check only what this build wrote: their `where`
+    config names the rows with placeholders replaced when the test runs (dbt renders a test's
+    `where` when it parses the project, before the landing window is known; this is dbt's
+    documented way to give it run-time values):
+    `__after_<raw table>__` the window's `after` rowid of that raw table (-1 on a full refresh);
+    `__first_new_observation__` see first_new_observation(). -#}
+{% macro duckdb__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if not where -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+    {%- set values = {} -%}
+    {%- for table in ['raw_models', 'raw_model_counters', 'raw_id_sweeps', 'raw_cards'] -%}
+        {%- if ('__after_' ~ table ~ '__') in where -%}
+            {%- do values.update({'__after_' ~ table ~ '__': landing_after(table) | string}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if '__first_new_observation__' in where -%}
+        {%- do values.update({'__first_new_observation__': first_new_observation()}) -%}
+    {%- endif -%}
+    {%- set parts = [where] -%}
+    {%- for placeholder, value in values.items() -%}
+        {%- do parts.append(parts[-1] | replace(placeholder, value)) -%}
+    {%- endfor -%}
+    {%- do return('(select * from ' ~ relation ~ ' where ' ~ parts[-1] ~ ') dbt_subquery') -%}
+{%- endmacro %}
