@@ -1,5 +1,5 @@
 {#- One row per landed counters-sweep row (a sweep may list a model twice when the listing shifts
-    under it; fct_model_daily_counters keeps the last one). -#}
+    under it; fct_model_counters orders them by landing row). -#}
 with
 
 source as (
