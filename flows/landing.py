@@ -3,7 +3,10 @@
 Why a separate database: the landing is the one place the crawler writes, the warehouse build
 attaches it read-only, and nothing downstream ever writes back. Rows are never updated or deleted
 except the ``crawl_runs`` bookkeeping row of a crawl while it is running, so the history of every
-crawl stays queryable.
+crawl stays queryable. The warehouse build relies on it: the raw tables being append-only, a row's
+DuckDB ``rowid`` is its append position, and an incremental build processes only the rows appended
+since the previous build (:mod:`hubgenome.flows.build_state`). A landing whose rows were deleted,
+rewritten or reordered needs ``hubgenome build --full-refresh``.
 
 Tables (the contract the dbt sources rely on):
 

@@ -139,5 +139,53 @@ def test_traits_and_cards(tiny_warehouse: Path) -> None:
 
 
 def test_ecosystem_daily(tiny_warehouse: Path) -> None:
-    rows = query(tiny_warehouse, "select crawl_date::varchar, models from fct_ecosystem_daily order by 1")
-    assert rows == [("2024-03-01", 12), ("2024-03-03", 12)]
+    rows = query(
+        tiny_warehouse,
+        """
+        select crawl_date::varchar, models, models_with_counters, downloads_30d, downloads_all_time, likes
+        from fct_ecosystem_daily order by 1
+        """,
+    )
+    # Every model counts 10 downloads and 1 like; the tiny landing has no all-time downloads.
+    assert rows == [("2024-03-01", 12, 12, 120, None, 12), ("2024-03-03", 12, 12, 120, None, 12)]
+
+
+def test_counter_history_is_intervals(tiny_warehouse: Path) -> None:
+    """Counters are validity intervals: a sighting with unchanged counters extends its interval."""
+    rows = query(
+        tiny_warehouse,
+        """
+        select model_id, downloads_30d, likes, downloads_all_time_delta, likes_delta, observation_source,
+               strftime(timezone('UTC', valid_from), '%Y-%m-%d'), valid_to,
+               strftime(timezone('UTC', last_observed_at), '%Y-%m-%d')
+        from fct_model_counters
+        """,
+    )
+    model_ids = [model_id for (model_id,) in query(tiny_warehouse, "select model_id from dim_models")]
+    expected = {
+        model_id: (10, 1, None, None, "listing_crawl", "2024-03-01", None, "2024-03-01") for model_id in model_ids
+    }
+    # a/ft's second crawl listed the same counters: still one interval, last observed by that crawl.
+    expected["a/ft"] = (10, 1, None, None, "listing_crawl", "2024-03-01", None, "2024-03-03")
+    assert len(rows) == len(model_ids) == 12
+    assert {model_id: values for model_id, *values in rows} == {key: list(value) for key, value in expected.items()}
+    sightings = dict(query(tiny_warehouse, "select model_id, sightings from dim_model_lifecycle"))
+    assert sightings == {model_id: 2 if model_id == "a/ft" else 1 for model_id in model_ids}
+
+
+def test_family_daily_sums_the_intervals_valid_at_each_days_end(tiny_warehouse: Path) -> None:
+    rows = query(
+        tiny_warehouse,
+        """
+        select family_day_id, models_observed, downloads_30d, downloads_all_time, likes, permissive_models,
+               commercial_custom_models, use_restricted_models, unlicensed_models
+        from fct_family_daily order by 1
+        """,
+    )
+    # Single-model families are left out; a/ft's licence changed from apache-2.0 to mit, both permissive.
+    assert rows == [
+        ("c/x@2024-03-01", 3, 30, None, 3, 0, 0, 0, 3),
+        ("c/x@2024-03-03", 3, 30, None, 3, 0, 0, 0, 3),
+        ("org/base@2024-03-01", 5, 50, None, 5, 3, 1, 0, 1),
+        ("org/base@2024-03-03", 5, 50, None, 5, 3, 1, 0, 1),
+    ]

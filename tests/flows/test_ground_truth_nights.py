@@ -221,14 +221,24 @@ def _check_night(
         f"{context}: {len(stale)} models differ, e.g. {[(expected[m], actual.get(m)) for m in stale[:2]]}"
     )
 
-    counters = {
-        model_id: (downloads, likes)
-        for model_id, downloads, likes in _query(
-            warehouse,
-            "select model_id, downloads_30d, likes from fct_model_daily_counters where counter_date = ?",
-            [clock.date],
-        )
-    }
+    # That night's counters: the fct_model_counters interval valid at the night's counters sweep, for
+    # every model observed from the sweep on (a model gone before it keeps an interval last observed
+    # earlier). The sweep runs every checked night: night 1's full crawl was resumed, not fresh.
+    assert summary.counters_crawl_id is not None, context
+    rows = _query(
+        warehouse,
+        """
+        select counters.model_id, counters.downloads_30d, counters.likes
+        from fct_model_counters as counters
+        cross join (select started_at from staging.stg_hub__crawls where crawl_id = ?) as sweep
+        where counters.valid_from <= sweep.started_at
+          and (counters.valid_to is null or counters.valid_to > sweep.started_at)
+          and counters.last_observed_at >= sweep.started_at
+        """,
+        [summary.counters_crawl_id],
+    )
+    counters = {model_id: (downloads, likes) for model_id, downloads, likes in rows}
+    assert len(rows) == len(counters), f"{context}: overlapping counter intervals"
     expected_counters = {model_id: (obj.get("downloads"), obj.get("likes")) for model_id, obj in public.items()}
     wrong = _mismatches(expected_counters, counters)
     assert wrong[:5] == [], f"{context}: {len(wrong)} counters differ"

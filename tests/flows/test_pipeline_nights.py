@@ -4,7 +4,9 @@ Night 1 crawls a generated demo Hub in full; before nights 2 and 3 the corpus is
 :func:`evolve_corpus` (models added, modified, deleted, counters changed). After each night the
 published warehouse must show exactly those changes: new versions in ``fct_model_history``, the
 deleted models dated in ``dim_model_lifecycle`` (and still in ``dim_models``: history is never
-deleted), and one more point in every model's counter time series.
+deleted), and one more point in every model's counter time series: ``fct_model_counters`` holds it
+as validity intervals, so a model's counters on a night are the interval valid at that night's
+counters sweep (or listing crawl, on the first night, whose full crawl listed every counter).
 
 Nights are a day apart on a simulated clock (``hubgenome.flows.landing.utcnow``), as they would be under cron.
 """
@@ -41,18 +43,56 @@ def _night(hub: LocalHub, data_dir: Path) -> PipelineSummary:
     )
 
 
-def _assert_counters_match_corpus(warehouse: Path, corpus: Path, day: dt.date) -> None:
-    truth = {m["id"]: (m["downloads"], m["downloadsAllTime"], m["likes"]) for m in corpus_models(corpus)}
-    landed = {
-        model_id: (downloads, all_time, likes)
-        for model_id, downloads, all_time, likes in _query(
-            warehouse,
-            "select model_id, downloads_30d, downloads_all_time, likes from fct_model_daily_counters "
-            "where counter_date = ?",
-            [day],
-        )
-    }
+#: Each model's counters as one crawl or sweep saw them: the fct_model_counters interval valid at the
+#: crawl's start, among the models observed from then on (a model it did not list, deleted, stopped
+#: being observed before it: its last interval stays open, last observed earlier).
+COUNTERS_SEEN_BY = """
+    select counters.*
+    from fct_model_counters as counters
+    cross join (select started_at from staging.stg_hub__crawls where crawl_id = ?) as seen
+    where counters.valid_from <= seen.started_at
+      and (counters.valid_to is null or counters.valid_to > seen.started_at)
+      and counters.last_observed_at >= seen.started_at
+"""
+
+
+def _counters_crawl_id(summary: PipelineSummary) -> str:
+    """The night's counters sweep, or its listing crawl when a full crawl made the sweep needless."""
+    crawl_id = summary.counters_crawl_id or summary.crawl_id
+    assert crawl_id is not None
+    return crawl_id
+
+
+def _day_end(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def _assert_counters_match_corpus(warehouse: Path, corpus: Path, summary: PipelineSummary, day: dt.date) -> None:
+    models = corpus_models(corpus)
+    truth = {m["id"]: (m["downloads"], m["downloadsAllTime"], m["likes"]) for m in models}
+    rows = _query(
+        warehouse,
+        f"select model_id, downloads_30d, downloads_all_time, likes from ({COUNTERS_SEEN_BY})",
+        [_counters_crawl_id(summary)],
+    )
+    landed = {model_id: (downloads, all_time, likes) for model_id, downloads, all_time, likes in rows}
+    assert len(rows) == len(landed)  # one interval per model at any moment
     assert landed == truth
+    # The ecosystem's counters at the night's end sum the same intervals (deleted models left out).
+    totals = _query(
+        warehouse,
+        "select models_with_counters, downloads_30d, downloads_all_time, likes from fct_ecosystem_daily "
+        "where crawl_date = ?",
+        [day],
+    )
+    assert totals == [
+        (
+            len(models),
+            sum(m["downloads"] for m in models),
+            sum(m["downloadsAllTime"] for m in models),
+            sum(m["likes"] for m in models),
+        )
+    ]
 
 
 def _assert_night(
@@ -92,12 +132,29 @@ def _assert_night(
     assert len(versions) == len(evolution.license_changed) > 0
     assert all(latest == clock.date and closed >= 1 for _, _, latest, closed in versions)
     # Counters: tonight's point of every listed model is exactly what the Hub says now.
-    _assert_counters_match_corpus(warehouse, evolution.corpus_dir, clock.date)
+    _assert_counters_match_corpus(warehouse, evolution.corpus_dir, summary, clock.date)
+    # A model whose counters changed starts a new interval tonight, right after one last observed
+    # the night before (a day since its previous point), with more all-time downloads than that one.
     changed = _query(
         warehouse,
-        "select count(*) from fct_model_daily_counters where counter_date = ? and model_id in (select unnest(?)) "
-        "and days_since_previous = 1 and downloads_all_time_delta > 0",
-        [clock.date, evolution.counters_changed],
+        f"""
+        select count(*)
+        from ({COUNTERS_SEEN_BY}) as counters
+        inner join fct_model_counters as previous
+            on counters.model_id = previous.model_id and counters.valid_from = previous.valid_to
+        where counters.model_id in (select unnest(?))
+          and counters.valid_to is null
+          and cast(timezone('UTC', counters.valid_from) as date) = ?
+          and cast(timezone('UTC', previous.last_observed_at) as date) = ?
+          and counters.downloads_all_time_delta > 0
+          and counters.downloads_all_time - previous.downloads_all_time = counters.downloads_all_time_delta
+        """,
+        [
+            _counters_crawl_id(summary),
+            evolution.counters_changed,
+            clock.date,
+            clock.date - dt.timedelta(days=1),
+        ],
     )[0][0]
     assert changed == len(evolution.counters_changed)
 
@@ -119,7 +176,8 @@ def test_three_nights_show_exactly_the_changes_with_history(tmp_path: Path, monk
         assert _query(warehouse, "select count(*) from dim_model_lifecycle where is_active")[0][0] == (
             manifest.model_count
         )
-        _assert_counters_match_corpus(warehouse, corpus, clock.date)
+        _assert_counters_match_corpus(warehouse, corpus, first, clock.date)
+        nights, active = [clock.date], [manifest.model_count]
 
         gone: set[str] = set()
         for seed in (1, 2):
@@ -129,13 +187,32 @@ def test_three_nights_show_exactly_the_changes_with_history(tmp_path: Path, monk
             summary = _night(hub, data_dir)
             _assert_night(warehouse, summary, evolution, clock, gone)
             gone |= set(evolution.deleted)
+            nights.append(clock.date)
+            active.append(active[-1] + len(evolution.added) - len(evolution.deleted))
 
-    # Three points of the counter series for a model that lived through all three nights.
+    # Three points of the counter series for a model that lived through all three nights: an interval
+    # valid at each night's end, before any disappearance (the series of fct_family_daily and
+    # fct_ecosystem_daily), the current one last observed tonight.
     series = _query(
         warehouse,
-        "select model_id, count(*) from fct_model_daily_counters group by 1 having count(*) = 3",
+        """
+        select counters.model_id, count(*)
+        from fct_model_counters as counters
+        cross join (select unnest(?) as day_end) as nights
+        left join dim_model_lifecycle as lifecycle on counters.model_id = lifecycle.model_id
+        where counters.valid_from < nights.day_end
+          and (counters.valid_to is null or counters.valid_to >= nights.day_end)
+          and (lifecycle.disappeared_at is null or lifecycle.disappeared_at >= nights.day_end)
+        group by 1
+        having count(*) = 3
+           and max(cast(timezone('UTC', counters.last_observed_at) as date)) = ?
+        """,
+        [[_day_end(night) for night in nights], nights[-1]],
     )
     assert len(series) == manifest.model_count - len(gone)
+    assert _query(warehouse, "select crawl_date, models_with_counters from fct_ecosystem_daily order by 1") == list(
+        zip(nights, active, strict=True)
+    )
     family_days = _query(warehouse, "select count(distinct counter_date) from fct_family_daily")[0][0]
     assert family_days == 3
     runs = _query(
