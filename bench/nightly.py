@@ -800,13 +800,15 @@ def _cards_sql(night: int) -> str:
     """(model_id, sha, text) of the night's changed models: each a real README of ``cards-2022-02``
     (picked by hash; mean 2.7 kB), headed by the model's id and the night, so no two are equal."""
     return f"""
-        select changes.model_id, changes.sha,
-               '# ' || changes.model_id || chr(10) || chr(10) || 'Updated on night {night}.' || chr(10) || chr(10)
+        with picks as (
+            select model_id, sha,
+                   hash(model_id, {night}, 'card') % (select count(*) from card_samples)::ubigint as n
+            from night_changes
+        )
+        select picks.model_id, picks.sha,
+               '# ' || picks.model_id || chr(10) || chr(10) || 'Updated on night {night}.' || chr(10) || chr(10)
                    || samples.readme as text
-        from night_changes as changes
-        inner join card_samples as samples
-            on samples.n = hash(changes.model_id, {night}, 'card')
-                % cast((select count(*) from card_samples) as ubigint)
+        from picks inner join card_samples as samples using (n)
     """
 
 
@@ -1400,6 +1402,15 @@ def _landing_size(raw_db: Path) -> tuple[int, int]:
     return raw_db.stat().st_size, int(block_size) * int(used_blocks)
 
 
+def _used_bytes(database: Path) -> int:
+    """Bytes in the used blocks of a (checkpointed) DuckDB file: the file less its free blocks."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        block_size, used_blocks = con.execute("select block_size, used_blocks from pragma_database_size()").fetchone()
+    return int(block_size) * int(used_blocks)
+
+
 def restore_landing(raw_db: Path) -> None:
     """Take a timed night's rows out of the landing again (its crawls and pipeline run), if one is recorded.
 
@@ -1636,6 +1647,7 @@ def run_history(args: argparse.Namespace, corpus: Path, work: Path, nights: list
             landing_growth=file_after - file_before,
             landing_used_growth=used_after - used_before,
             warehouse_bytes=warehouse.stat().st_size,
+            warehouse_used_bytes=_used_bytes(warehouse),
             refresh_wall=refresh["wall"],
         )
         restore_landing(raw_db)
@@ -1661,7 +1673,8 @@ def run_history(args: argparse.Namespace, corpus: Path, work: Path, nights: list
         print(
             f"  landing {file_after / 1e6:,.0f} MB, +{figures['landing_growth'] / 1e6:,.1f} MB this night "
             f"(used blocks +{figures['landing_used_growth'] / 1e6:,.1f} MB); warehouse "
-            f"{figures['warehouse_bytes'] / 1e6:,.0f} MB; peak RSS {figures['peak_rss_gib']:.2f} GiB"
+            f"{figures['warehouse_bytes'] / 1e6:,.0f} MB ({figures['warehouse_used_bytes'] / 1e6:,.0f} MB in used "
+            f"blocks); peak RSS {figures['peak_rss_gib']:.2f} GiB"
         )
         if figures["build_mode"] not in (None, "incremental"):
             print(f"  WARNING: night {night}'s build was not incremental: {figures['build_mode_reason']}")
