@@ -95,6 +95,52 @@ sightings as (
 
 ),
 
+sightings_per_model as (
+
+    select model_id, count(*) as sightings
+    from sightings
+    group by 1
+
+),
+
+single_sighting_versions as (
+
+    {#- Most models have one sighting (and no carried version): one version, projected directly,
+        without the windows and sort of the change-point path below. -#}
+    select
+        sightings.model_id,
+        1::bigint as version_number,
+        sightings.crawl_id as first_crawl_id,
+        sightings.crawl_id as last_crawl_id,
+        sightings.model_sha,
+        sightings.trait_hash,
+        sightings.license_ids,
+        sightings.license_category,
+        sightings.language_codes,
+        sightings.parent_references,
+        sightings.pipeline_tag,
+        sightings.library_name,
+        sightings.gated_mode,
+        sightings.is_private,
+        sightings.is_disabled,
+        1::bigint as crawls_seen,
+        sightings.crawl_started_at as valid_from,
+        sightings.crawl_started_at as last_seen_at
+    from sightings
+    semi join sightings_per_model
+        on sightings.model_id = sightings_per_model.model_id and sightings_per_model.sightings = 1
+
+),
+
+repeated_sightings as (
+
+    select sightings.*
+    from sightings
+    semi join sightings_per_model
+        on sightings.model_id = sightings_per_model.model_id and sightings_per_model.sightings > 1
+
+),
+
 changes as (
 
     select
@@ -104,7 +150,7 @@ changes as (
             true
         ) as is_change,
         max(carried_version_number) over (partition by model_id) as version_base
-    from sightings
+    from repeated_sightings
     window by_model as (
         partition by model_id order by not is_carried, crawl_started_at, crawl_id, landing_row_id
     )
@@ -124,12 +170,11 @@ versioned as (
 
 ),
 
-versions as (
+repeated_versions as (
 
     select
         model_id,
         version_number,
-        bool_or(is_carried) as is_carried,
         coalesce(
             any_value(carried_first_crawl_id),
             arg_min(crawl_id, (crawl_started_at, crawl_id, landing_row_id))
@@ -163,6 +208,14 @@ versions as (
         max(crawl_started_at) as last_seen_at
     from versioned
     group by 1, 2
+
+),
+
+versions as (
+
+    select * from single_sighting_versions
+    union all by name
+    select * from repeated_versions
 
 ),
 
