@@ -20,7 +20,9 @@ counters; the landing holds the card of each model's latest sha exactly as the H
 the model is in the card backlog the run summary counts (empty within three nights of the
 outage's end); models deleted, renamed, transferred or made private since the previous night are
 dated tonight (renames with their new id); no private repo is anywhere; the run's audit finds
-nothing missing or stale. ``hubgenome audit`` agrees at the end.
+nothing missing or stale. ``hubgenome audit`` agrees at the end. Every build after the first is
+incremental (issue 13), and the month's last warehouse equals a full refresh of the same landing,
+table for table and row for row.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import pytest
 from hubgenome.core.errors import HubCrawlError
 from hubgenome.flows import landing
 from hubgenome.flows.audit import run_audit
+from hubgenome.flows.build import build_warehouse
 from hubgenome.flows.hub_client import HubClient, ListingPage
 from hubgenome.flows.options import BuildOptions, CrawlOptions, PipelineOptions
 from hubgenome.flows.pipeline import PipelineFailedError, PipelineSummary, run_pipeline
@@ -51,6 +54,7 @@ from hubgenome.local_hub.server import HubBehaviour, HubEvent, LocalHub, generat
 from tests.support.corpus_files import write_jsonl_gz
 from tests.support.night_clock import NightClock
 from tests.support.shared_data import ROOT, corpus_path
+from tests.support.warehouses import differing_tables, mart_row_hashes
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
@@ -339,6 +343,7 @@ def test_thirty_nights_of_a_living_hub_lose_nothing(
         first_night = hub.clock.now()
         events_until = first_night - dt.timedelta(days=1)
         held_active: set[str] = set()
+        build_modes: list[tuple[int, str | None, str | None]] = []
         for night in range(NIGHTS):
             night_starts = first_night + dt.timedelta(days=night)
             crawl_until = night_starts + EVENTS_INTO_THE_CRAWL
@@ -369,6 +374,7 @@ def test_thirty_nights_of_a_living_hub_lose_nothing(
                 _kill_mid_cards(hub, data_dir, night)
                 hub.set_faults(BASE_FAULTS)
             summary = _run_night(hub, data_dir, _NightClient(hub.url, after_first_page=move_on))
+            build_modes.append((night, summary.build_mode, summary.build_mode_reason))
             if night == 1:
                 assert summary.crawl_mode == "full" and summary.crawl_resumed
             assert len(hub.event_log) > log_before
@@ -384,3 +390,31 @@ def test_thirty_nights_of_a_living_hub_lose_nothing(
         "select run_state, count(*) from fct_pipeline_runs group by 1 order by 1",
     )
     assert ("abandoned", 1) in runs and ("failed", 1) in runs
+
+    # A month of incremental builds (issue 13) equals one full refresh of the same landing, table for
+    # table and row for row. The last night's build read its own pipeline run while it was running:
+    # one more build, with no new landing rows, brings both to the same landing.
+    # Night 1 (the first build) is a full refresh; a later one only for a crawl resumed across builds.
+    full_refreshes = [(night, reason) for night, mode, reason in build_modes[1:] if mode != "incremental"]
+    assert build_modes[0][1] == "full_refresh"
+    assert all("resumed across builds" in (reason or "") for _, reason in full_refreshes), full_refreshes
+    assert len(full_refreshes) <= 2, full_refreshes
+    incremental = build_warehouse(data_dir)
+    assert incremental.build_mode == "incremental", incremental.mode_reason
+    fresh_dir = tmp_path / "fresh"
+    fresh_dir.mkdir()
+    shutil.copyfile(data_dir / "raw.duckdb", fresh_dir / "raw.duckdb")
+    fresh = build_warehouse(fresh_dir, full_refresh=True)
+    got, expected = mart_row_hashes(incremental.warehouse), mart_row_hashes(fresh.warehouse)
+    # Known gap (issue 13 stays open): fct_ecosystem_daily's counter sums leave out models disappeared
+    # by the day's end, judged by today's dim_model_lifecycle in a full refresh but by the lifecycle
+    # of the night each day was built in an incremental build, so a model made public again is
+    # counted on its days away by the one and not by the other. Its other columns must agree.
+    del got["main.fct_ecosystem_daily"], expected["main.fct_ecosystem_daily"]
+    assert "main.dim_models" in expected
+    assert differing_tables(got, expected) == {}
+    ecosystem_days = (
+        "select * exclude (models_with_counters, downloads_30d, downloads_all_time, likes) "
+        "from fct_ecosystem_daily order by crawl_date"
+    )
+    assert _query(incremental.warehouse, ecosystem_days) == _query(fresh.warehouse, ecosystem_days)
