@@ -123,8 +123,9 @@ _FAMILY_DAILY_SQL = """
 """
 #: A single model's series as rows of fct_family_daily, computed as that view computes a larger family's:
 #: on each crawl day (fct_ecosystem_daily), the model's fct_model_counters interval valid at the day's end
-#: (none before its first observation, nor once it disappeared), counted in the licence category of its
-#: fct_model_history version valid then. Every table is read for this one model, or is one row per day.
+#: (none before its first observation, nor while the counters sweeps no longer listed it), counted in the
+#: licence category of its fct_model_history version valid then. Every table is read for this one model,
+#: or is one row per day.
 _SINGLE_MODEL_DAILY_SQL = """
     with
     days as (
@@ -138,16 +139,12 @@ _SINGLE_MODEL_DAILY_SQL = """
     versions as (
         select valid_from, valid_to, license_category from fct_model_history where model_id = ?
     ),
-    lifecycle as (
-        select disappeared_at from dim_model_lifecycle where model_id = ?
-    ),
     observed as (
         select days.counter_date, days.day_end, counters.downloads_30d, counters.downloads_all_time, counters.likes
         from days
         inner join counters
             on counters.valid_from < days.day_end
                 and (counters.valid_to is null or counters.valid_to >= days.day_end)
-        where not exists (select 1 from lifecycle where lifecycle.disappeared_at < days.day_end)
     ),
     licensed as (
         select observed.*, versions.license_category
@@ -185,7 +182,7 @@ def family_daily(wh: WarehouseFile, family_id: str) -> pl.DataFrame | None:
     if not has_table(wh, "fct_family_daily") or not has_table(wh, "fct_model_counters"):
         return None
     if scalar(wh, "select is_singleton from dim_families where family_id = ?", (family_id,)):
-        return frame(wh, _SINGLE_MODEL_DAILY_SQL, (family_id, family_id, family_id))
+        return frame(wh, _SINGLE_MODEL_DAILY_SQL, (family_id, family_id))
     return frame(wh, _FAMILY_DAILY_SQL, (family_id,))
 
 

@@ -4,6 +4,7 @@ licence conflicts, versions, counter history (validity intervals), lifecycle and
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -185,15 +186,15 @@ def model_counters(wh: WarehouseFile, model_id: str) -> pl.DataFrame | None:
     day-by-day ``fct_model_daily_counters``).
 
     Each row is a run of consecutive observations with the same counters: first observed at
-    ``valid_from``, last at ``last_observed_at``, replaced at ``valid_to`` (null while current).
+    ``valid_from``, ended at ``valid_to`` (null while current) because other values were observed or
+    because a counters sweep no longer listed the model (``ended_by``).
     """
     if not has_table(wh, "fct_model_counters"):
         return None
     return frame(
         wh,
         """
-        select valid_from, last_observed_at, valid_to, downloads_30d, downloads_all_time, likes, trending_score,
-            downloads_all_time_delta, likes_delta, observation_source, crawl_id
+        select * exclude (model_counter_id, model_id)
         from fct_model_counters
         where model_id = ?
         order by valid_from
@@ -202,12 +203,14 @@ def model_counters(wh: WarehouseFile, model_id: str) -> pl.DataFrame | None:
     )
 
 
-def counter_steps(intervals: pl.DataFrame) -> pl.DataFrame:
+def counter_steps(intervals: pl.DataFrame, last_seen_at: dt.datetime | None = None) -> pl.DataFrame:
     """The intervals of :func:`model_counters` as the points of a step series: one at each interval's
-    first observation (``valid_from``) and one at its last (``last_observed_at``) when later.
+    first observation (``valid_from``), one where an interval ended because the model was no longer
+    listed (``ended_by`` 'not_listed': the value held until then, and nothing after), and one at
+    ``last_seen_at`` (the model's last sighting) for the current interval when later than its start.
 
-    Between an interval's last observation and the next one's first, the value is not known: a
-    step-after line keeps the old value until the new one was seen.
+    Between an interval's start and the next one's, the value is the interval's: a step-after line
+    keeps it until a different one was seen.
 
     Examples
     --------
@@ -215,22 +218,36 @@ def counter_steps(intervals: pl.DataFrame) -> pl.DataFrame:
     >>> day = lambda d: dt.datetime(2025, 7, d, 3, tzinfo=dt.UTC)
     >>> intervals = pl.DataFrame(
     ...     {
-    ...         "valid_from": [day(1), day(3)],
-    ...         "last_observed_at": [day(2), day(3)],
-    ...         "downloads_30d": [10, 12],
-    ...         "downloads_all_time": [100, 112],
-    ...         "likes": [1, 2],
+    ...         "valid_from": [day(1), day(3), day(6)],
+    ...         "valid_to": [day(3), day(4), None],
+    ...         "ended_by": ["changed", "not_listed", None],
+    ...         "downloads_30d": [10, 12, 12],
+    ...         "downloads_all_time": [100, 112, 130],
+    ...         "likes": [1, 2, 2],
     ...     }
     ... )
-    >>> counter_steps(intervals).select(pl.col("observed_at").dt.day(), "observation", "likes").rows()
-    [(1, 'first', 1), (2, 'last', 1), (3, 'first', 2)]
+    >>> steps = counter_steps(intervals, last_seen_at=day(8))
+    >>> steps.select(pl.col("observed_at").dt.day(), "observation", "likes").rows()
+    [(1, 'first', 1), (3, 'first', 2), (4, 'no longer listed', 2), (6, 'first', 2), (8, 'last seen', 2)]
     """
     values = ["downloads_30d", "downloads_all_time", "likes"]
     first = intervals.select(pl.col("valid_from").alias("observed_at"), pl.lit("first").alias("observation"), *values)
-    last = intervals.filter(pl.col("last_observed_at") > pl.col("valid_from")).select(
-        pl.col("last_observed_at").alias("observed_at"), pl.lit("last").alias("observation"), *values
-    )
-    return pl.concat([first, last]).sort("observed_at")
+    points = [first]
+    if "ended_by" in intervals.columns:
+        points.append(
+            intervals.filter(pl.col("ended_by") == "not_listed").select(
+                pl.col("valid_to").alias("observed_at"), pl.lit("no longer listed").alias("observation"), *values
+            )
+        )
+    if last_seen_at is not None:
+        points.append(
+            intervals.filter(pl.col("valid_to").is_null() & (pl.col("valid_from") < last_seen_at)).select(
+                pl.lit(last_seen_at).cast(intervals.schema["valid_from"]).alias("observed_at"),
+                pl.lit("last seen").alias("observation"),
+                *values,
+            )
+        )
+    return pl.concat(points).sort("observed_at")
 
 
 def model_lifecycle(wh: WarehouseFile, model_id: str) -> dict[str, Any] | None:

@@ -249,9 +249,11 @@ def _resumed_crawl(raw_db: Path, windows: Mapping[str, TableWindow]) -> str | No
     The incremental models take a build's observations (rows of listing crawls and sweeps, dated by
     their crawl's start) as coming after every observation already processed. That fails when a new
     row belongs to a crawl that started before one whose rows the warehouse holds: a crawl
-    interrupted, a build run, then the crawl resumed. Reads only the new rows and, of the old ones,
-    those of crawls started after the earliest new one (row groups are skipped on ``rowid`` and
-    ``crawl_id``, so this stays cheap as the landing grows).
+    interrupted, a build run, then the crawl resumed. It also fails when a crawl's rows are split
+    between builds (a build ran while it was landing): fct_model_counters ends the intervals of the
+    models a succeeded counters sweep did not list, judged from the sweep's rows in one build. Reads
+    only the new rows and, of the old ones, those of crawls started at or after the earliest new one
+    (row groups are skipped on ``rowid`` and ``crawl_id``, so this stays cheap as the landing grows).
     """
     new_rows = " union ".join(
         f"select distinct crawl_id from {table} "
@@ -267,7 +269,7 @@ def _resumed_crawl(raw_db: Path, windows: Mapping[str, TableWindow]) -> str | No
         later = [
             crawl_id
             for (crawl_id,) in con.execute(
-                "select crawl_id from crawl_runs where started_at > ? order by started_at", [earliest[1]]
+                "select crawl_id from crawl_runs where started_at >= ? order by started_at", [earliest[1]]
             ).fetchall()
         ]
         if not later:
@@ -281,6 +283,11 @@ def _resumed_crawl(raw_db: Path, windows: Mapping[str, TableWindow]) -> str | No
                 f"and crawl_id in ({placeholders}) limit 1",
                 later,
             ).fetchone()
+            if held is not None and held[0] == earliest[0]:
+                return (
+                    f"crawl {earliest[0]} landed rows both before and after the previous build (a build ran "
+                    "while it was landing): rebuilding from the landing"
+                )
             if held is not None:
                 return (
                     f"new landing rows of crawl {earliest[0]} were observed before rows of crawl {held[0]} "

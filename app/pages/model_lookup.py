@@ -174,10 +174,10 @@ else:
     st.caption(
         f"{intervals.height} interval(s) of unchanged counters, from `fct_model_counters`: the Hub only gives "
         "today's 30-day and all-time figures, so each nightly counters sweep or listing crawl observes them, and "
-        "a new interval starts when they change. Points mark an interval's first and last observation; the step "
-        "holds a value until a different one was seen."
+        "a new interval starts when they change. Points mark where an interval starts, where the model was no "
+        "longer listed, and its last sighting; the step holds a value until a different one was seen."
     )
-    steps = models.counter_steps(intervals)
+    steps = models.counter_steps(intervals, lifecycle["last_seen_at"] if lifecycle else None)
     over_time = {"x": "observed_at", "x_title": "observed (UTC)", "interpolate": "step-after"}
     left, right = st.columns(2)
     with left:

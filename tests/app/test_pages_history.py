@@ -141,10 +141,14 @@ def test_overview_counters_per_day_are_what_the_hub_listed(nights_app, monkeypat
 def _intervals_shown(at) -> pd.DataFrame:
     intervals = _table_with(at, "downloads_all_time_delta")
     assert list(intervals["valid_from"]) == sorted(intervals["valid_from"])
-    assert (intervals["last_observed_at"] >= intervals["valid_from"]).all()
-    # consecutive intervals: each ends where the next starts, the last is open
+    # consecutive intervals: each ends where the next starts, because the counters changed; the last
+    # is open, or ended when a counters sweep no longer listed the model
     assert list(intervals["valid_to"].iloc[:-1]) == list(intervals["valid_from"].iloc[1:])
-    assert pd.isna(intervals["valid_to"].iloc[-1])
+    assert list(intervals["ended_by"].iloc[:-1]) == ["changed"] * (len(intervals) - 1)
+    last = intervals.iloc[-1]
+    assert (pd.isna(last["valid_to"]) and pd.isna(last["ended_by"])) or (
+        last["ended_by"] == "not_listed" and last["valid_to"] > last["valid_from"]
+    )
     # a step series: a new interval only where the counters changed
     values = list(intervals[[*COUNTERS, "trending_score"]].itertuples(index=False))
     assert all(before != after for before, after in itertools.pairwise(values))
@@ -189,7 +193,7 @@ def test_model_lookup_shows_one_interval_for_counters_that_never_changed(nights_
     [interval] = _intervals_shown(at).to_dict("records")
     assert tuple(interval[c] for c in COUNTERS) == nights_app.counters[good[0]][model_id]
     assert _day(interval["valid_from"]) == nights_app.dates[0]
-    assert _day(interval["last_observed_at"]) == nights_app.dates[good[-1]]
+    assert pd.isna(interval["valid_to"])  # still current: every night listed the same counters
 
 
 def test_model_lookup_dates_a_deleted_model_and_keeps_its_history(nights_app, monkeypatch):
@@ -201,7 +205,9 @@ def test_model_lookup_dates_a_deleted_model_and_keeps_its_history(nights_app, mo
     assert (shown["Lifecycle"], shown["Gone since"]) == ("disappeared", gone)
     assert shown["Last seen"] == f"{nights_app.dates[0]:%Y-%m-%d}"
     [interval] = _intervals_shown(at).to_dict("records")
-    assert _day(interval["valid_from"]) == _day(interval["last_observed_at"]) == nights_app.dates[0]
+    assert _day(interval["valid_from"]) == nights_app.dates[0]
+    # ended by the second night's counters sweep, which no longer listed it
+    assert (interval["ended_by"], _day(interval["valid_to"])) == ("not_listed", nights_app.dates[1])
     assert tuple(interval[c] for c in COUNTERS) == nights_app.counters[0][model_id]
 
 

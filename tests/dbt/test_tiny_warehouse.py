@@ -151,22 +151,19 @@ def test_ecosystem_daily(tiny_warehouse: Path) -> None:
 
 
 def test_counter_history_is_intervals(tiny_warehouse: Path) -> None:
-    """Counters are validity intervals: a sighting with unchanged counters extends its interval."""
+    """Counters are validity intervals: a sighting with unchanged counters writes nothing new."""
     rows = query(
         tiny_warehouse,
         """
         select model_id, downloads_30d, likes, downloads_all_time_delta, likes_delta, observation_source,
-               strftime(timezone('UTC', valid_from), '%Y-%m-%d'), valid_to,
-               strftime(timezone('UTC', last_observed_at), '%Y-%m-%d')
+               strftime(timezone('UTC', valid_from), '%Y-%m-%d'), valid_to, ended_by
         from fct_model_counters
         """,
     )
     model_ids = [model_id for (model_id,) in query(tiny_warehouse, "select model_id from dim_models")]
-    expected = {
-        model_id: (10, 1, None, None, "listing_crawl", "2024-03-01", None, "2024-03-01") for model_id in model_ids
-    }
-    # a/ft's second crawl listed the same counters: still one interval, last observed by that crawl.
-    expected["a/ft"] = (10, 1, None, None, "listing_crawl", "2024-03-01", None, "2024-03-03")
+    expected = {model_id: (10, 1, None, None, "listing_crawl", "2024-03-01", None, None) for model_id in model_ids}
+    # a/ft's second crawl listed the same counters: still its one interval, open (no counters sweep
+    # ran, so nothing ends the others either).
     assert len(rows) == len(model_ids) == 12
     assert {model_id: values for model_id, *values in rows} == {key: list(value) for key, value in expected.items()}
     sightings = dict(query(tiny_warehouse, "select model_id, sightings from dim_model_lifecycle"))

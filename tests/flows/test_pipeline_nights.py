@@ -44,15 +44,13 @@ def _night(hub: LocalHub, data_dir: Path) -> PipelineSummary:
 
 
 #: Each model's counters as one crawl or sweep saw them: the fct_model_counters interval valid at the
-#: crawl's start, among the models observed from then on (a model it did not list, deleted, stopped
-#: being observed before it: its last interval stays open, last observed earlier).
+#: crawl's start (a model gone before a counters sweep has its last interval ended by that sweep).
 COUNTERS_SEEN_BY = """
     select counters.*
     from fct_model_counters as counters
     cross join (select started_at from staging.stg_hub__crawls where crawl_id = ?) as seen
     where counters.valid_from <= seen.started_at
       and (counters.valid_to is null or counters.valid_to > seen.started_at)
-      and counters.last_observed_at >= seen.started_at
 """
 
 
@@ -133,8 +131,8 @@ def _assert_night(
     assert all(latest == clock.date and closed >= 1 for _, _, latest, closed in versions)
     # Counters: tonight's point of every listed model is exactly what the Hub says now.
     _assert_counters_match_corpus(warehouse, evolution.corpus_dir, summary, clock.date)
-    # A model whose counters changed starts a new interval tonight, right after one last observed
-    # the night before (a day since its previous point), with more all-time downloads than that one.
+    # A model whose counters changed starts a new interval tonight, right where the previous one
+    # ended by the change, with more all-time downloads than that one.
     changed = _query(
         warehouse,
         f"""
@@ -145,7 +143,8 @@ def _assert_night(
         where counters.model_id in (select unnest(?))
           and counters.valid_to is null
           and cast(timezone('UTC', counters.valid_from) as date) = ?
-          and cast(timezone('UTC', previous.last_observed_at) as date) = ?
+          and previous.ended_by = 'changed'
+          and previous.valid_from < counters.valid_from
           and counters.downloads_all_time_delta > 0
           and counters.downloads_all_time - previous.downloads_all_time = counters.downloads_all_time_delta
         """,
@@ -153,7 +152,6 @@ def _assert_night(
             _counters_crawl_id(summary),
             evolution.counters_changed,
             clock.date,
-            clock.date - dt.timedelta(days=1),
         ],
     )[0][0]
     assert changed == len(evolution.counters_changed)
@@ -191,23 +189,20 @@ def test_three_nights_show_exactly_the_changes_with_history(tmp_path: Path, monk
             active.append(active[-1] + len(evolution.added) - len(evolution.deleted))
 
     # Three points of the counter series for a model that lived through all three nights: an interval
-    # valid at each night's end, before any disappearance (the series of fct_family_daily and
-    # fct_ecosystem_daily), the current one last observed tonight.
+    # valid at each night's end (the series of fct_family_daily and fct_ecosystem_daily; a deleted
+    # model's last interval ended when a counters sweep no longer listed it), the last one current.
     series = _query(
         warehouse,
         """
         select counters.model_id, count(*)
         from fct_model_counters as counters
         cross join (select unnest(?) as day_end) as nights
-        left join dim_model_lifecycle as lifecycle on counters.model_id = lifecycle.model_id
         where counters.valid_from < nights.day_end
           and (counters.valid_to is null or counters.valid_to >= nights.day_end)
-          and (lifecycle.disappeared_at is null or lifecycle.disappeared_at >= nights.day_end)
         group by 1
-        having count(*) = 3
-           and max(cast(timezone('UTC', counters.last_observed_at) as date)) = ?
+        having count(*) = 3 and bool_or(counters.valid_to is null)
         """,
-        [[_day_end(night) for night in nights], nights[-1]],
+        [[_day_end(night) for night in nights]],
     )
     assert len(series) == manifest.model_count - len(gone)
     assert _query(warehouse, "select crawl_date, models_with_counters from fct_ecosystem_daily order by 1") == list(

@@ -4,7 +4,8 @@
     resolves when a model valid that day has the id (exactly or ignoring case). A family is a
     model with no resolvable, non-self parent (cycles are not broken here, so a day with cycles
     counts slightly fewer families than dim_families). The counter sums are those of
-    fct_model_counters' intervals valid at the end of the day, for models not yet disappeared then.
+    fct_model_counters' intervals valid at the end of the day (an interval ends when a counters
+    sweep no longer lists its model, so a model gone by then is not counted).
 
     Incremental (issue 13): a day's counts depend only on observations made by its end, so a build
     recomputes only the days from the earliest crawl whose landing rows it reads (or the last day
@@ -36,12 +37,6 @@ history as (
 counters as (
 
     select * from {{ ref('fct_model_counters') }}
-
-),
-
-lifecycle as (
-
-    select model_id, disappeared_at from {{ ref('dim_model_lifecycle') }}
 
 ),
 
@@ -106,8 +101,6 @@ counter_totals as (
     inner join counters
         on day_ends.day_end > counters.valid_from
             and (counters.valid_to is null or day_ends.day_end <= counters.valid_to)
-    left join lifecycle on counters.model_id = lifecycle.model_id
-    where lifecycle.disappeared_at is null or lifecycle.disappeared_at >= day_ends.day_end
     group by 1
 
 ),

@@ -1,7 +1,10 @@
 {#- The validity intervals of each `partition_by` value are well formed and do not overlap: every
     interval ends after it starts, only the last one is open (valid_to null), and each one ends
-    where the next one starts. Returns the offending rows. -#}
-{% test intervals_do_not_overlap(model, column_name, valid_to='valid_to', partition_by='model_id') %}
+    where the next one starts (or, with `allow_gaps`, at the latest there). Returns the offending
+    rows. -#}
+{% test intervals_do_not_overlap(
+    model, column_name, valid_to='valid_to', partition_by='model_id', allow_gaps=false
+) %}
 
 with ordered as (
 
@@ -17,7 +20,13 @@ with ordered as (
 )
 
 select * from ordered
-where interval_end <= interval_start
+where
+    interval_end <= interval_start
+    {% if allow_gaps -%}
+    or (interval_end is null and next_start is not null)
+    or interval_end > next_start
+    {%- else -%}
     or interval_end is distinct from next_start
+    {%- endif %}
 
 {% endtest %}

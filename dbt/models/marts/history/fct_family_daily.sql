@@ -1,8 +1,8 @@
 {#- Daily time series of each family of two or more models (a root model and its descendants, as
     in dim_models): for every UTC day with a counters sweep or listing crawl, how many of its
-    models had counters by the day's end (first observed by then and not yet disappeared), their
-    summed counters (fct_model_counters' intervals valid at the day's end) and the licence mix of
-    their fct_model_history versions valid then.
+    models had counters at the day's end (first observed by then and still listed by the counters
+    sweeps), their summed counters (fct_model_counters' intervals valid at the day's end) and the
+    licence mix of their fct_model_history versions valid then.
     A view (issue 13): families are today's, so a table would have to be recomputed for every day
     of history every night; read for one family (the dashboard's use, `where family_id = ...`),
     it costs a scan of the intervals of that family's models.
@@ -20,12 +20,6 @@ counters as (
 history as (
 
     select model_id, valid_from, valid_to, license_category from {{ ref('fct_model_history') }}
-
-),
-
-lifecycle as (
-
-    select model_id, disappeared_at from {{ ref('dim_model_lifecycle') }}
 
 ),
 
@@ -64,8 +58,6 @@ member_days as (
                 counters.valid_to is null
                 or timezone('UTC', observation_days.counter_date + interval 1 day) <= counters.valid_to
             )
-    left join lifecycle on members.model_id = lifecycle.model_id
-    where lifecycle.disappeared_at is null or lifecycle.disappeared_at >= day_end
 
 ),
 

@@ -5,14 +5,21 @@
     with what changed, not with models x nights (issue 13: a nightly sweep observes every model,
     most of them unchanged).
 
+    An interval ends when an observation sees other values (ended_by 'changed') or when a succeeded
+    counters sweep no longer lists the model ('not_listed': deleted, made private or renamed); a
+    model seen again later starts a new interval. So a day's counters depend only on what was
+    observed by the day's end, and no other table is needed to tell who was on the Hub then.
+
     Incremental: a build reads only the landing rows added since the previous build
-    (new_landing_rows) plus the open interval of each model they observed (`carried`), and
-    re-emits that interval (its valid_to and last_observed_at move) with any new ones; the
-    delete+insert on model_counter_id replaces it. This equals the full refresh as long as no new
-    observation is older than one already processed; the build checks that and falls back to a full
-    refresh otherwise (a crawl resumed across builds, hubgenome.flows.build). -#}
-{#- incremental_predicates: only open intervals are ever re-emitted: the delete looks among those, not the whole history, so the delete of the rows
-    re-emitted looks among those, not the whole history. -#}
+    (new_landing_rows), plus each observed model's open interval (`carried_open`; or, for a model
+    without one, its last interval, for the deltas), standing in for the observations it
+    summarizes. Only intervals that start or end in this build are written: a model seen again
+    with the same counters writes nothing, so a night's writes grow with what changed. This equals
+    the full refresh as long as no new observation is older than one already processed and no
+    crawl's rows are split between builds; the build checks both and falls back to a full refresh
+    otherwise (hubgenome.flows.build_state). -#}
+{#- incremental_predicates: only open intervals are ever re-emitted (to close them), so the delete
+    of the rows re-emitted looks among those, not the whole history. -#}
 {{ config(
     materialized='incremental',
     unique_key='model_counter_id',
@@ -25,7 +32,7 @@ with
 
 crawls as (
 
-    select crawl_id, started_at from {{ ref('stg_hub__crawls') }}
+    select crawl_id, crawl_mode, is_succeeded, started_at from {{ ref('stg_hub__crawls') }}
 
 ),
 
@@ -66,7 +73,8 @@ new_observations as (
     select
         observations.*,
         crawls.started_at as observed_at,
-        false as is_carried
+        false as is_carried,
+        false as is_carried_closed
     from (
         select * from counter_rows
         union all
@@ -76,12 +84,59 @@ new_observations as (
 
 ),
 
+completed_sweeps as (
+
+    {#- The sweeps whose absences end intervals: succeeded counters sweeps with rows in this build
+        (every row of them: a crawl split between builds forces a full refresh). -#}
+    select started_at from crawls
+    where crawl_mode = 'counters'
+        and is_succeeded
+        and crawl_id in (select distinct crawl_id from counter_rows)
+
+),
+
 {% if is_incremental() %}
+
+observed_models as (
+
+    select distinct model_id from new_observations
+
+),
+
+carried_open as (
+
+    {#- The open intervals of the models observed again, and when a sweep may have missed some,
+        all of them. -#}
+    select * from {{ this }}
+    where
+        valid_to is null
+        and (
+            model_id in (select model_id from observed_models)
+            or exists (select 1 from completed_sweeps)
+        )
+
+),
+
+carried_closed as (
+
+    {#- A model seen again after it was no longer listed: its last interval, so that its new
+        interval's deltas are against it. Never written again. -#}
+    select * from {{ this }}
+    where
+        model_id in (
+            select model_id from observed_models
+            except
+            select model_id from carried_open
+        )
+    qualify row_number() over (partition by model_id order by valid_from desc) = 1
+
+),
 
 carried as (
 
-    {#- The open interval of each model observed again, standing in for the observations it
-        summarizes: it sorts first, and keeps its start, its deltas and its first observation. -#}
+    {#- Each carried interval stands in for the observations it summarizes: it sorts first and keeps
+        its start, its deltas and its first observation. An open one was listed by every sweep this
+        warehouse has processed, so the first of this build's sweeps is the next that may miss it. -#}
     select
         model_id,
         crawl_id,
@@ -91,14 +146,32 @@ carried as (
         downloads_all_time,
         likes,
         trending_score,
-        last_observed_at as observed_at,
+        '-infinity'::timestamptz as observed_at,
         true as is_carried,
+        false as is_carried_closed,
         valid_from as carried_valid_from,
+        null::timestamptz as carried_valid_to,
         downloads_all_time_delta as carried_downloads_all_time_delta,
         likes_delta as carried_likes_delta
-    from {{ this }}
-    where valid_to is null
-        and model_id in (select model_id from new_observations)
+    from carried_open
+    union all
+    select
+        model_id,
+        crawl_id,
+        observation_source,
+        null::bigint as landing_row_id,
+        downloads_30d,
+        downloads_all_time,
+        likes,
+        trending_score,
+        '-infinity'::timestamptz as observed_at,
+        true as is_carried,
+        true as is_carried_closed,
+        valid_from as carried_valid_from,
+        valid_to as carried_valid_to,
+        downloads_all_time_delta as carried_downloads_all_time_delta,
+        likes_delta as carried_likes_delta
+    from carried_closed
 
 ),
 
@@ -113,22 +186,54 @@ observations as (
     select
         *,
         null::timestamptz as carried_valid_from,
+        null::timestamptz as carried_valid_to,
         null::bigint as carried_downloads_all_time_delta,
         null::bigint as carried_likes_delta
     from new_observations
 
 ),
 
-lagged as (
+sequenced as (
 
     select
         *,
         row_number() over by_model as position_in_model,
+        lead(observed_at) over by_model as next_observed_at,
         lag(downloads_30d) over by_model as previous_downloads_30d,
         lag(downloads_all_time) over by_model as previous_downloads_all_time,
         lag(likes) over by_model as previous_likes,
         lag(trending_score) over by_model as previous_trending_score
     from observations
+    window by_model as (
+        partition by model_id
+        order by not is_carried, observed_at, observation_source, landing_row_id
+    )
+
+),
+
+with_absences as (
+
+    {#- The first completed sweep after an observation that did not list the model, if any: the
+        next observation came after that sweep started, or there was none. -#}
+    select
+        sequenced.*,
+        case
+            when sequenced.is_carried_closed then sequenced.carried_valid_to
+            when next_sweep.started_at < coalesce(sequenced.next_observed_at, 'infinity'::timestamptz)
+                then next_sweep.started_at
+        end as not_listed_at
+    from sequenced
+    asof left join completed_sweeps as next_sweep
+        on sequenced.observed_at < next_sweep.started_at
+
+),
+
+flagged as (
+
+    select
+        *,
+        lag(not_listed_at) over by_model as previous_not_listed_at
+    from with_absences
     window by_model as (
         partition by model_id
         order by not is_carried, observed_at, observation_source, landing_row_id
@@ -142,12 +247,13 @@ ordered as (
         *,
         (
             position_in_model = 1
+            or previous_not_listed_at is not null
             or downloads_30d is distinct from previous_downloads_30d
             or downloads_all_time is distinct from previous_downloads_all_time
             or likes is distinct from previous_likes
             or trending_score is distinct from previous_trending_score
         ) as is_change
-    from lagged
+    from flagged
 
 ),
 
@@ -170,6 +276,7 @@ intervals as (
         model_id,
         interval_number,
         bool_or(is_carried) as is_carried,
+        bool_or(is_carried_closed) as is_carried_closed,
         arg_min(crawl_id, (not is_carried, observed_at, observation_source, landing_row_id)) as crawl_id,
         arg_min(
             observation_source, (not is_carried, observed_at, observation_source, landing_row_id)
@@ -179,11 +286,32 @@ intervals as (
         any_value(likes) as likes,
         any_value(trending_score) as trending_score,
         coalesce(any_value(carried_valid_from), min(observed_at)) as valid_from,
-        max(observed_at) as last_observed_at,
+        max(not_listed_at) as not_listed_at,  -- only an interval's last observation can have one
         any_value(carried_downloads_all_time_delta) as carried_downloads_all_time_delta,
         any_value(carried_likes_delta) as carried_likes_delta
     from numbered
     group by 1, 2
+
+),
+
+bounded as (
+
+    select
+        *,
+        coalesce(not_listed_at, lead(valid_from) over by_model) as valid_to,
+        case
+            when not_listed_at is not null then 'not_listed'
+            when lead(valid_from) over by_model is not null then 'changed'
+        end as ended_by,
+        downloads_all_time - lag(downloads_all_time) over by_model as new_downloads_all_time_delta,
+        likes - lag(likes) over by_model as new_likes_delta,
+        {#- A carried interval is written again only when this build ended it. -#}
+        (
+            not is_carried
+            or (not is_carried_closed and coalesce(not_listed_at, lead(valid_from) over by_model) is not null)
+        ) as is_written
+    from intervals
+    window by_model as (partition by model_id order by interval_number)
 
 ),
 
@@ -197,28 +325,23 @@ final as (
 
         -- text
         observation_source,
+        ended_by,
 
         -- numerics
         downloads_30d,
         downloads_all_time,
         likes,
         trending_score,
-        case
-            when is_carried then carried_downloads_all_time_delta
-            else downloads_all_time - lag(downloads_all_time) over by_model
-        end as downloads_all_time_delta,
-        case
-            when is_carried then carried_likes_delta
-            else likes - lag(likes) over by_model
-        end as likes_delta,
+        case when is_carried then carried_downloads_all_time_delta else new_downloads_all_time_delta end
+            as downloads_all_time_delta,
+        case when is_carried then carried_likes_delta else new_likes_delta end as likes_delta,
 
         -- timestamps
         valid_from,
-        lead(valid_from) over by_model as valid_to,
-        last_observed_at
+        valid_to
 
-    from intervals
-    window by_model as (partition by model_id order by interval_number)
+    from bounded
+    where is_written
 
 )
 
