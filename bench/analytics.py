@@ -13,7 +13,6 @@ Everything is written under ``<data dir>/bench/``; an existing landing or wareho
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import resource
 import subprocess
@@ -21,9 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from hubgenome.analytics.drift import solve_linear_ordering
+from hubgenome.analytics.drift import planted_ordering, solve_linear_ordering
 from hubgenome.core.paths import resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,18 +72,11 @@ def run_analytics_child(warehouse: Path) -> tuple[dict, float, float]:
 
 def bench_ordering(n: int = 20, seed: int = 0, goal_seconds: float = 5.0) -> None:
     """Print the time of the trait-ordering ILP on ``n`` traits whose order is planted (the paper orders 20)."""
-    rng = np.random.default_rng(seed)
-    planted = rng.permutation(n)
-    rank = np.empty(n, dtype=int)
-    rank[planted] = np.arange(n)
-    weights = np.zeros((n, n))
-    for u, v in itertools.permutations(range(n), 2):
-        if rank[u] < rank[v]:
-            weights[u, v] = rng.integers(1, 10)
+    weights, planted = planted_ordering(n, seed)
     started = time.perf_counter()
     order, _ = solve_linear_ordering(weights)
     seconds = time.perf_counter() - started
-    recovered = "recovered" if order == planted.tolist() else "NOT recovered"
+    recovered = "recovered" if order == planted else "NOT recovered"
     verdict = "met" if seconds < goal_seconds else "MISSED"
     print(f"trait ordering ILP, {n} traits: {seconds:.2f} s (goal < {goal_seconds:.0f} s: {verdict})")
     print(f"  planted order {recovered}")
