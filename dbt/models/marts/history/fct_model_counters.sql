@@ -17,7 +17,11 @@
     with the same counters writes nothing, so a night's writes grow with what changed. This equals
     the full refresh as long as no new observation is older than one already processed and no
     crawl's rows are split between builds; the build checks both and falls back to a full refresh
-    otherwise (hubgenome.flows.build_state). -#}
+    otherwise (hubgenome.flows.build_state).
+
+    Rows are written in model order: the dashboard reads one model's intervals at a time, and
+    DuckDB skips the row groups whose model_id range cannot hold it (each build's rows are one
+    sorted run). -#}
 {#- incremental_predicates: only open intervals are ever re-emitted (to close them), so the delete
     of the rows re-emitted looks among those, not the whole history. -#}
 {{ config(
@@ -88,7 +92,7 @@ completed_sweeps as (
 
     {#- The sweeps whose absences end intervals: succeeded counters sweeps with rows in this build
         (every row of them: a crawl split between builds forces a full refresh). -#}
-    select started_at from crawls
+    select crawl_id, started_at from crawls
     where crawl_mode = 'counters'
         and is_succeeded
         and crawl_id in (select distinct crawl_id from counter_rows)
@@ -132,6 +136,49 @@ carried_closed as (
 
 ),
 
+sweeps_in_build as (
+
+    select count(*) as sweeps, min(crawl_id) as only_crawl_id from completed_sweeps
+
+),
+
+new_per_model as (
+
+    select
+        model_id,
+        count(*) as observations,
+        any_value(crawl_id) as crawl_id,
+        any_value(downloads_30d) as downloads_30d,
+        any_value(downloads_all_time) as downloads_all_time,
+        any_value(likes) as likes,
+        any_value(trending_score) as trending_score
+    from new_observations
+    group by model_id
+
+),
+
+unchanged_models as (
+
+    {#- The fast path of most nights: a model observed once in this build, with its open interval's
+        counters, by the build's only completed sweep (or with no sweep in the build, so none can
+        have missed it). Its interval goes on: nothing to compute, nothing to write. -#}
+    select new_per_model.model_id
+    from new_per_model
+    inner join carried_open on new_per_model.model_id = carried_open.model_id
+    cross join sweeps_in_build
+    where
+        new_per_model.observations = 1
+        and (
+            sweeps_in_build.sweeps = 0
+            or (sweeps_in_build.sweeps = 1 and sweeps_in_build.only_crawl_id = new_per_model.crawl_id)
+        )
+        and new_per_model.downloads_30d is not distinct from carried_open.downloads_30d
+        and new_per_model.downloads_all_time is not distinct from carried_open.downloads_all_time
+        and new_per_model.likes is not distinct from carried_open.likes
+        and new_per_model.trending_score is not distinct from carried_open.trending_score
+
+),
+
 carried as (
 
     {#- Each carried interval stands in for the observations it summarizes: it sorts first and keeps
@@ -154,6 +201,7 @@ carried as (
         downloads_all_time_delta as carried_downloads_all_time_delta,
         likes_delta as carried_likes_delta
     from carried_open
+    where model_id not in (select model_id from unchanged_models)
     union all
     select
         model_id,
@@ -190,6 +238,9 @@ observations as (
         null::bigint as carried_downloads_all_time_delta,
         null::bigint as carried_likes_delta
     from new_observations
+    {% if is_incremental() %}
+    where model_id not in (select model_id from unchanged_models)
+    {% endif %}
 
 ),
 
@@ -290,7 +341,7 @@ intervals as (
         any_value(carried_downloads_all_time_delta) as carried_downloads_all_time_delta,
         any_value(carried_likes_delta) as carried_likes_delta
     from numbered
-    group by 1, 2
+    group by model_id, interval_number
 
 ),
 
@@ -346,3 +397,4 @@ final as (
 )
 
 select * from final
+order by model_id, valid_from
