@@ -1,7 +1,8 @@
 """Family safety evidence: which lineages have safety evaluations, and which heavily used descendants do not.
 
-Fine-tuning is known to erode safety alignment (NeST v2 reports 53.8 % attack success on downstream
-fine-tuned variants before repair). A safety result on a base model therefore says little about its
+Fine-tuning is known to erode safety alignment (NeST v2 reports a mean attack success rate on
+downstream fine-tuned variants before repair well above its bases': ``reference.nest_published_figures``).
+A safety result on a base model therefore says little about its
 fine-tuned descendants. This module joins safety evaluations to lineage families and lists the
 un-evaluated fine-tuned descendants of evaluated models, ranked by downloads.
 
@@ -26,7 +27,9 @@ edges
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -234,3 +237,65 @@ def family_safety_evidence(
         families=families,
         unevaluated_descendants=unevaluated,
     )
+
+
+# --- wording for the report's family safety view --------------------------------------------------
+# The dashboard words the same facts in hubgenome.app.safety_evidence (the app imports nothing from
+# analytics); tests/analytics/test_safety.py checks that both give the same sentences.
+
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def evidence_caveat(figure: Mapping[str, Any] | None) -> str:
+    """What an ancestor's evaluation does and does not say about its descendants, in plain words.
+
+    ``figure`` is NeST's published mean ASR on downstream fine-tuned variants before repair (a row of
+    ``reference.nest_published_figures``: ``paper_version``, ``population``, ``value``, ``unit``,
+    ``source``), or ``None`` when the warehouse lacks it.
+
+    Examples
+    --------
+    >>> evidence_caveat(None).split(".")[0]
+    'Fine-tuning is known to erode safety alignment'
+    """
+    erosion = "Fine-tuning is known to erode safety alignment"
+    if figure is not None:
+        unit = " %" if figure["unit"] == "percent" else f" {figure['unit']}"
+        erosion += (
+            f" (NeST {figure['paper_version'].split(' ')[0]} measured a mean attack success rate of "
+            f"{figure['value']:g}{unit} on {figure['population']} before repair, {figure['source']})"
+        )
+    return (
+        f"{erosion}. An evaluation describes the model that was evaluated. A descendant that was not evaluated "
+        "is shown its nearest evaluated ancestor's results, labelled as the ancestor's, with the lineage edges "
+        "between them: that is where to start looking, not its own score. No score is estimated, copied or "
+        "averaged for a model that has no evaluation of its own."
+    )
+
+
+def evidence_phrase(evaluations: pl.DataFrame) -> str:
+    """``"ASR 0–94 % across five attacks, 2024"``: one model's evaluation rows in a few words.
+
+    ``evaluations`` has ``attack_or_benchmark``, ``metric``, ``value``, ``unit`` and ``evaluated_on`` (a date).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> rows = pl.DataFrame({"attack_or_benchmark": ["PAIR", "GCG"], "metric": [ATTACK_SUCCESS_RATE] * 2,
+    ...                      "value": [0.0, 94.0], "unit": ["percent"] * 2,
+    ...                      "evaluated_on": [dt.date(2024, 3, 6), dt.date(2024, 10, 14)]})
+    >>> evidence_phrase(rows)
+    'ASR 0–94 % across two attacks, 2024'
+    """
+    years = evaluations["evaluated_on"].drop_nulls().dt.year()
+    when = "undated" if years.is_empty() else "–".join(dict.fromkeys(str(y) for y in (years.min(), years.max())))
+    asr = evaluations.filter(pl.col("metric") == ATTACK_SUCCESS_RATE)
+    if asr.is_empty():
+        return f"{evaluations.height} evaluation row(s), {when}"
+    attacks = asr["attack_or_benchmark"].n_unique()
+    unit = asr["unit"].drop_nulls().first() if asr["unit"].null_count() < asr.height else None
+    unit = " %" if unit == "percent" else (f" {unit}" if unit else "")
+    low, high = asr["value"].min(), asr["value"].max()
+    values = f"{low:g}{unit}" if low == high else f"{low:g}–{high:g}{unit}"
+    count = "one attack" if attacks == 1 else f"{_COUNT_WORDS[attacks] if attacks < 11 else f'{attacks:,}'} attacks"
+    return f"ASR {values} across {count}, {when}"

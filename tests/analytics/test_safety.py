@@ -74,3 +74,38 @@ def test_unevaluated_finetuned_descendants_ranked_by_downloads():
         ("q", "base", 1),
         ("ftq", "base", 2),
     ]
+
+
+def test_report_and_dashboard_word_the_evidence_alike():
+    """The report (analytics.safety) and the dashboard (app.safety_evidence) say the same sentences."""
+    import datetime as dt
+
+    from hubgenome.app import safety_evidence
+
+    figure = {
+        "paper_version": "v2 (2026-06-12)",
+        "population": "downstream fine-tuned variants",
+        "value": 53.8,
+        "unit": "percent",
+        "source": "abstract",
+    }
+    caveat = safety.evidence_caveat(figure)
+    assert caveat == safety_evidence.evidence_caveat(figure)
+    assert "NeST v2 measured a mean attack success rate of 53.8 % on downstream fine-tuned variants" in caveat
+    assert safety.evidence_caveat(None) == safety_evidence.evidence_caveat(None)
+
+    rows = pl.DataFrame(
+        {
+            "attack_or_benchmark": ["PAIR", "GCG", "GCG", "DSN"],
+            "metric": ["attack_success_rate"] * 3 + ["refusal_rate"],
+            "value": [0.0, 94.0, 3.0, 50.0],
+            "unit": ["percent"] * 4,
+            "evaluated_on": [dt.date(2023, 3, 6), dt.date(2024, 10, 14), None, dt.date(2024, 1, 1)],
+        }
+    )
+    summary = {
+        "attacks": 2, "asr_min": 0.0, "asr_max": 94.0, "asr_unit": "percent",
+        "first_year": 2023, "last_year": 2024, "evaluation_rows": 4,
+    }  # fmt: skip
+    assert safety.evidence_phrase(rows) == "ASR 0–94 % across two attacks, 2023–2024"
+    assert safety_evidence.evidence_phrase(summary) == safety.evidence_phrase(rows)
