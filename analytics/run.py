@@ -359,7 +359,6 @@ def _safety_tables(write: _Writer, inputs: WarehouseInputs, graph: Digraph) -> s
     )
     write("family_safety", evidence.families)
     write("safety_evaluated_members", evidence.evaluated_members)
-    write("safety_unevaluated_descendants", evidence.unevaluated_descendants, ["rank"])
     n_rows = inputs.evaluations.height
     note = (
         "No per-model safety evaluations in fct_safety_evaluations: no family has evaluated members "

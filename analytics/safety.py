@@ -1,19 +1,23 @@
-"""Family safety evidence: which lineages have safety evaluations, and which heavily used descendants do not.
+"""Family safety evidence: which lineages have safety evaluations, and how much of their use they cover.
 
 Fine-tuning is known to erode safety alignment (NeST v2 reports a mean attack success rate on
 downstream fine-tuned variants before repair well above its bases': ``reference.nest_published_figures``).
-A safety result on a base model therefore says little about its
-fine-tuned descendants. This module joins safety evaluations to lineage families and lists the
-un-evaluated fine-tuned descendants of evaluated models, ranked by downloads.
+A safety result on a base model therefore says little about its fine-tuned descendants. This module
+joins safety evaluations to lineage families: each evaluated member's scores before and after a
+defence, and each family's share of downloads under an evaluated model. Where each un-evaluated model
+stands relative to its nearest evaluated ancestor (distance, relations, rank by downloads) is the mart
+``fct_family_safety``, which the report reads; the wording of both is here (``evidence_caveat``,
+``evidence_phrase``).
 
 It never invents per-model scores: published figures (NeST) are population means and are reported
-as such; per-model rows come only from evaluations a user imported (``fct_safety_evaluations``). With no
-per-model rows every per-model frame is empty and ``status`` says so.
+as such; per-model rows come only from evaluations someone measured (``fct_safety_evaluations``: the
+bundled reference set and the user's imports). With no per-model rows every per-model frame is empty
+and ``status`` says so.
 
 Input frames
 ------------
 evaluations
-    ``fct_safety_evaluations`` (what users imported): ``model_id``, ``method``, ``attack_or_benchmark``, ``metric``
+    ``fct_safety_evaluations`` (Hub models only): ``model_id``, ``method``, ``attack_or_benchmark``, ``metric``
     (str), ``value`` (float), ``source`` (str). ``method`` "no defense" (or another name in
     :data:`BASELINE_METHODS`) marks the score before a defence.
 published
@@ -60,14 +64,6 @@ _FAMILIES_SCHEMA = {
     "downloads_under_evaluated": pl.Int64,
     "share_downloads_under_evaluated": pl.Float64,
 }
-_DESCENDANTS_SCHEMA = {
-    "rank": pl.Int64,
-    "model_id": pl.String,
-    "family_id": pl.String,
-    "evaluated_ancestor_id": pl.String,
-    "generations": pl.Int64,
-    "downloads": pl.Int64,
-}
 
 
 @dataclass(frozen=True)
@@ -89,17 +85,12 @@ class SafetyEvidence:
         ``family_downloads``, ``n_evaluated_members``, ``n_models_under_evaluated``,
         ``downloads_under_evaluated``, ``share_downloads_under_evaluated`` (models that are
         evaluated or descend from an evaluated model).
-    unevaluated_descendants
-        Fine-tuned descendants of evaluated models without an evaluation of their own: ``rank``,
-        ``model_id``, ``family_id``, ``evaluated_ancestor_id`` (nearest), ``generations``,
-        ``downloads``; most downloaded first.
     """
 
     status: str
     published: pl.DataFrame
     evaluated_members: pl.DataFrame
     families: pl.DataFrame
-    unevaluated_descendants: pl.DataFrame
 
 
 def family_safety_evidence(
@@ -108,19 +99,12 @@ def family_safety_evidence(
     edges: pl.DataFrame,
     published: pl.DataFrame | None = None,
     *,
-    descendant_relations: tuple[str, ...] = ("finetune",),
-    top_n: int | None = 100,
     graph: Digraph | None = None,
 ) -> SafetyEvidence:
     """Join safety evaluations to lineage families.
 
     Parameters
     ----------
-    descendant_relations
-        Edges followed to find the descendants that need their own evaluation (fine-tunes by
-        default: quantisations and adapters change weights less, merges mix other parents).
-    top_n
-        Keep the ``top_n`` most downloaded un-evaluated descendants (``None`` keeps all).
     graph
         A prebuilt graph over ``models`` (every relation) to use instead of building one from
         ``edges``.
@@ -145,7 +129,6 @@ def family_safety_evidence(
             published=published,
             evaluated_members=pl.DataFrame(schema=_MEMBERS_SCHEMA),
             families=pl.DataFrame(schema=_FAMILIES_SCHEMA),
-            unevaluated_descendants=pl.DataFrame(schema=_DESCENDANTS_SCHEMA),
         )
     if "family_id" in models.columns:
         family = models.select("model_id", "family_id")
@@ -209,33 +192,12 @@ def family_safety_evidence(
         .sort(["family_downloads", "family_id"], descending=[True, False])
     )
 
-    mask = np.isin(graph.relation.astype(str), list(descendant_relations))
-    reached, origin, generations = descendants(graph, sources, edge_mask=mask)
-    unevaluated = (
-        pl.DataFrame(
-            {
-                "model_id": graph.ids.gather(reached),
-                "evaluated_ancestor_id": graph.ids.gather(origin),
-                "generations": generations,
-            }
-        )
-        .filter(~pl.col("model_id").is_in(evaluated_ids.implode()))
-        .join(family, on="model_id", how="left")
-        .join(downloads, on="model_id", how="left")
-        .with_columns(pl.col("downloads").fill_null(0))
-        .sort(["downloads", "model_id"], descending=[True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
-        .select(list(_DESCENDANTS_SCHEMA))
-    )
-    if top_n is not None:
-        unevaluated = unevaluated.head(top_n)
     n_models = evaluated_ids.len()
     return SafetyEvidence(
         status=f"{evaluations.height} per-model evaluation rows for {n_models} models",
         published=published,
         evaluated_members=members,
         families=families,
-        unevaluated_descendants=unevaluated,
     )
 
 

@@ -42,7 +42,6 @@ def test_no_per_model_rows_means_empty_frames_and_a_status():
     evidence = safety.family_safety_evidence(pl.DataFrame(schema=SCHEMA), MODELS, EDGES, published)
     assert evidence.status == safety.NO_EVALUATIONS
     assert evidence.evaluated_members.is_empty() and evidence.families.is_empty()
-    assert evidence.unevaluated_descendants.is_empty()
     assert "value_before" in evidence.evaluated_members.columns  # empty, but with the schema
     # population means pass through, never spread on models
     assert_frame_equal(evidence.published, published, check_exact=True)
@@ -62,18 +61,6 @@ def test_family_downloads_under_an_evaluated_ancestor():
     only_ft1 = EVALUATIONS.filter(pl.col("model_id") == "ft1")
     families = safety.family_safety_evidence(only_ft1, MODELS, EDGES).families
     assert families.row(0) == ("base", 6, 200, 1, 2, 80, pytest.approx(0.4))
-
-
-def test_unevaluated_finetuned_descendants_ranked_by_downloads():
-    evidence = safety.family_safety_evidence(EVALUATIONS, MODELS, EDGES)
-    # finetune edges only: base → ft1 (evaluated) → ft1a; q and ad are not fine-tunes, ftq hangs off q
-    assert evidence.unevaluated_descendants.rows() == [(1, "ft1a", "base", "ft1", 1, 30)]
-    wider = safety.family_safety_evidence(EVALUATIONS, MODELS, EDGES, descendant_relations=("finetune", "quantized"))
-    assert wider.unevaluated_descendants.select("model_id", "evaluated_ancestor_id", "generations").rows() == [
-        ("ft1a", "ft1", 1),
-        ("q", "base", 1),
-        ("ftq", "base", 2),
-    ]
 
 
 def test_report_and_dashboard_word_the_evidence_alike():
