@@ -254,19 +254,6 @@ TABLE_DOCS: dict[str, tuple[str, dict[str, str]]] = {
             "source": "Citation.",
         },
     ),
-    "safety_unevaluated_descendants": (
-        "One row per fine-tuned descendant of an evaluated model that has no evaluation of its own, most "
-        "downloaded first (top 100). Fine-tuning erodes safety alignment (NeST v2: 53.8% ASR on downstream "
-        "fine-tuned variants before repair).",
-        {
-            "rank": "1 = most downloaded.",
-            "model_id": "The un-evaluated descendant.",
-            "family_id": "Its family.",
-            "evaluated_ancestor_id": "Nearest evaluated ancestor along finetune edges.",
-            "generations": "Finetune edges from that ancestor.",
-            "downloads": "Downloads.",
-        },
-    ),
     "safety_status": (
         "One row: whether any per-model safety evaluations exist, and what the safety tables therefore show.",
         {

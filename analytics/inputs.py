@@ -68,7 +68,8 @@ class WarehouseInputs:
         The ``reference`` seeds ``license_obligation_rules``, ``license_taxonomy``,
         ``nest_published_figures``.
     evaluations
-        ``fct_safety_evaluations``: the per-model safety evaluations users imported.
+        ``fct_safety_evaluations``: the per-model safety evaluations of Hub models (the bundled reference
+        set and the user's imports; closed models, with no Hub id, left out).
     corpus
         Label of the corpus (the crawl endpoint's last path part, e.g. ``trees-2025-04``, or
         ``hub-crawl``), and ``as_of`` the newest model creation date (YYYY-MM-DD).
@@ -140,6 +141,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> WarehouseInputs:
         """
         select model_id, method, attack_or_benchmark, metric, value, source
         from main.fct_safety_evaluations
+        where model_id is not null  -- closed models of the bundled set are not Hub models
         order by all
         """,
     )

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from hubgenome.analytics import safety
+
 SCHEMA = "analytics"
 _PALETTE = (
     "#1f77b4",
@@ -277,19 +279,7 @@ def _markdown(con: duckdb.DuckDBPyConnection) -> str:
                 },
             )
         )
-        parts.append("\nMost downloaded fine-tuned descendants without their own evaluation:\n")
-        parts.append(
-            _md_table(
-                _table(con, "safety_unevaluated_descendants").head(20),
-                {
-                    "rank": "rank",
-                    "model_id": "model",
-                    "evaluated_ancestor_id": "evaluated ancestor",
-                    "generations": "generations",
-                    "downloads": "downloads",
-                },
-            )
-        )
+    parts.append(_family_safety_view(con))
     parts.append("\nPublished NeST figures (population means, never per-model):\n")
     parts.append(
         _md_table(
@@ -301,6 +291,96 @@ def _markdown(con: duckdb.DuckDBPyConnection) -> str:
                 "method": "method",
                 "value": "value",
                 "unit": "unit",
+            },
+        )
+    )
+    return "\n".join(parts)
+
+
+def _has_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        con.sql(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            params=[schema, name],
+        ).fetchall()[0][0]
+    )
+
+
+def _family_safety_view(con: duckdb.DuckDBPyConnection) -> str:
+    """The family safety view from the marts: each evaluated model's evidence (labelled), what it does
+    and does not imply, and the un-evaluated descendants ranked by downloads (a pointer, never a score)."""
+    if not _has_relation(con, "main", "fct_family_safety"):
+        return "\n_The family safety view needs a warehouse built by this hubgenome (`hubgenome build`)._\n"
+    figure = con.sql(
+        "select paper_version, population, value, unit, source from reference.nest_published_figures "
+        "where population ilike '%fine-tuned%' and metric = 'attack_success_rate_mean' and method = 'no defense' "
+        "order by paper_version desc limit 1"
+    ).pl()
+    parts = [
+        "\n### Safety beside families\n",
+        safety.evidence_caveat(figure.row(0, named=True) if figure.height else None) + "\n",
+    ]
+    evaluated = con.sql(
+        """
+        select
+            e.model_id, e.attack_or_benchmark, e.method, e.metric, e.value, e.unit, e.evaluated_on,
+            e.evidence_label, e.source,
+            f.family_id
+        from main.fct_safety_evaluations as e
+        inner join main.fct_family_safety as f on e.model_id = f.model_id
+        order by e.model_id, e.attack_or_benchmark, e.method, e.evaluated_on
+        """
+    ).pl()
+    if evaluated.is_empty():
+        parts.append("No model of this warehouse has a per-model safety evaluation.\n")
+        return "\n".join(parts)
+    for (model_id,), rows in evaluated.group_by("model_id", maintain_order=True):
+        below = con.sql(
+            "select count(*), coalesce(sum(downloads), 0) from main.fct_family_safety "
+            "where nearest_evaluated_model_id = ? and has_evaluated_ancestor",
+            params=[model_id],
+        ).fetchall()[0]
+        parts.append(
+            f"**{model_id}** (family {rows['family_id'][0]}): {safety.evidence_phrase(rows)}; "
+            f"{below[0]:,} un-evaluated descendants with {below[1]:,} downloads (30 d) point to it.\n"
+        )
+        parts.append(
+            _md_table(
+                rows,
+                {
+                    "attack_or_benchmark": "attack or benchmark",
+                    "method": "defence",
+                    "value": "value",
+                    "unit": "unit",
+                    "evaluated_on": "date",
+                    "evidence_label": "evidence",
+                    "source": "source",
+                },
+            )
+        )
+    ranked = con.sql(
+        """
+        select model_id, nearest_evaluated_model_id, evaluated_ancestor_distance, relation_path, downloads
+        from main.fct_family_safety
+        where has_evaluated_ancestor
+        order by downloads desc nulls last, model_id
+        limit 20
+        """
+    ).pl()
+    parts.append(
+        "\nWhere an evaluation is most needed: the most downloaded models with no evaluation of their own, "
+        "each with its nearest evaluated ancestor (whose results are not theirs), the lineage edges between them "
+        "and the relations along them:\n"
+    )
+    parts.append(
+        _md_table(
+            ranked,
+            {
+                "model_id": "model",
+                "nearest_evaluated_model_id": "nearest evaluated ancestor",
+                "evaluated_ancestor_distance": "edges",
+                "relation_path": "path",
+                "downloads": "downloads",
             },
         )
     )

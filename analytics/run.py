@@ -359,14 +359,14 @@ def _safety_tables(write: _Writer, inputs: WarehouseInputs, graph: Digraph) -> s
     )
     write("family_safety", evidence.families)
     write("safety_evaluated_members", evidence.evaluated_members)
-    write("safety_unevaluated_descendants", evidence.unevaluated_descendants, ["rank"])
     n_rows = inputs.evaluations.height
     note = (
         "No per-model safety evaluations in fct_safety_evaluations: no family has evaluated members "
         "and no per-model score is shown or invented. The NeST figures in safety_published are population "
-        "means (e.g. 53.8% attack success on downstream fine-tuned variants before repair, NeST v2)."
+        "means."
         if n_rows == 0
-        else "Per-model rows come only from fct_safety_evaluations; NeST figures are population means."
+        else "Per-model rows come only from fct_safety_evaluations (the bundled reference set and your imports, "
+        "each labelled); NeST figures are population means."
     )
     status = pl.DataFrame(
         {

@@ -1,18 +1,23 @@
-"""Family safety evidence: which lineages have safety evaluations, and which heavily used descendants do not.
+"""Family safety evidence: which lineages have safety evaluations, and how much of their use they cover.
 
-Fine-tuning is known to erode safety alignment (NeST v2 reports 53.8 % attack success on downstream
-fine-tuned variants before repair). A safety result on a base model therefore says little about its
-fine-tuned descendants. This module joins safety evaluations to lineage families and lists the
-un-evaluated fine-tuned descendants of evaluated models, ranked by downloads.
+Fine-tuning is known to erode safety alignment (NeST v2 reports a mean attack success rate on
+downstream fine-tuned variants before repair well above its bases': ``reference.nest_published_figures``).
+A safety result on a base model therefore says little about its fine-tuned descendants. This module
+joins safety evaluations to lineage families: each evaluated member's scores before and after a
+defence, and each family's share of downloads under an evaluated model. Where each un-evaluated model
+stands relative to its nearest evaluated ancestor (distance, relations, rank by downloads) is the mart
+``fct_family_safety``, which the report reads; the wording of both is here (``evidence_caveat``,
+``evidence_phrase``).
 
 It never invents per-model scores: published figures (NeST) are population means and are reported
-as such; per-model rows come only from evaluations a user imported (``fct_safety_evaluations``). With no
-per-model rows every per-model frame is empty and ``status`` says so.
+as such; per-model rows come only from evaluations someone measured (``fct_safety_evaluations``: the
+bundled reference set and the user's imports). With no per-model rows every per-model frame is empty
+and ``status`` says so.
 
 Input frames
 ------------
 evaluations
-    ``fct_safety_evaluations`` (what users imported): ``model_id``, ``method``, ``attack_or_benchmark``, ``metric``
+    ``fct_safety_evaluations`` (Hub models only): ``model_id``, ``method``, ``attack_or_benchmark``, ``metric``
     (str), ``value`` (float), ``source`` (str). ``method`` "no defense" (or another name in
     :data:`BASELINE_METHODS`) marks the score before a defence.
 published
@@ -26,7 +31,9 @@ edges
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -57,14 +64,6 @@ _FAMILIES_SCHEMA = {
     "downloads_under_evaluated": pl.Int64,
     "share_downloads_under_evaluated": pl.Float64,
 }
-_DESCENDANTS_SCHEMA = {
-    "rank": pl.Int64,
-    "model_id": pl.String,
-    "family_id": pl.String,
-    "evaluated_ancestor_id": pl.String,
-    "generations": pl.Int64,
-    "downloads": pl.Int64,
-}
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,12 @@ class SafetyEvidence:
         ``family_downloads``, ``n_evaluated_members``, ``n_models_under_evaluated``,
         ``downloads_under_evaluated``, ``share_downloads_under_evaluated`` (models that are
         evaluated or descend from an evaluated model).
-    unevaluated_descendants
-        Fine-tuned descendants of evaluated models without an evaluation of their own: ``rank``,
-        ``model_id``, ``family_id``, ``evaluated_ancestor_id`` (nearest), ``generations``,
-        ``downloads``; most downloaded first.
     """
 
     status: str
     published: pl.DataFrame
     evaluated_members: pl.DataFrame
     families: pl.DataFrame
-    unevaluated_descendants: pl.DataFrame
 
 
 def family_safety_evidence(
@@ -105,19 +99,12 @@ def family_safety_evidence(
     edges: pl.DataFrame,
     published: pl.DataFrame | None = None,
     *,
-    descendant_relations: tuple[str, ...] = ("finetune",),
-    top_n: int | None = 100,
     graph: Digraph | None = None,
 ) -> SafetyEvidence:
     """Join safety evaluations to lineage families.
 
     Parameters
     ----------
-    descendant_relations
-        Edges followed to find the descendants that need their own evaluation (fine-tunes by
-        default: quantisations and adapters change weights less, merges mix other parents).
-    top_n
-        Keep the ``top_n`` most downloaded un-evaluated descendants (``None`` keeps all).
     graph
         A prebuilt graph over ``models`` (every relation) to use instead of building one from
         ``edges``.
@@ -142,7 +129,6 @@ def family_safety_evidence(
             published=published,
             evaluated_members=pl.DataFrame(schema=_MEMBERS_SCHEMA),
             families=pl.DataFrame(schema=_FAMILIES_SCHEMA),
-            unevaluated_descendants=pl.DataFrame(schema=_DESCENDANTS_SCHEMA),
         )
     if "family_id" in models.columns:
         family = models.select("model_id", "family_id")
@@ -206,31 +192,72 @@ def family_safety_evidence(
         .sort(["family_downloads", "family_id"], descending=[True, False])
     )
 
-    mask = np.isin(graph.relation.astype(str), list(descendant_relations))
-    reached, origin, generations = descendants(graph, sources, edge_mask=mask)
-    unevaluated = (
-        pl.DataFrame(
-            {
-                "model_id": graph.ids.gather(reached),
-                "evaluated_ancestor_id": graph.ids.gather(origin),
-                "generations": generations,
-            }
-        )
-        .filter(~pl.col("model_id").is_in(evaluated_ids.implode()))
-        .join(family, on="model_id", how="left")
-        .join(downloads, on="model_id", how="left")
-        .with_columns(pl.col("downloads").fill_null(0))
-        .sort(["downloads", "model_id"], descending=[True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
-        .select(list(_DESCENDANTS_SCHEMA))
-    )
-    if top_n is not None:
-        unevaluated = unevaluated.head(top_n)
     n_models = evaluated_ids.len()
     return SafetyEvidence(
         status=f"{evaluations.height} per-model evaluation rows for {n_models} models",
         published=published,
         evaluated_members=members,
         families=families,
-        unevaluated_descendants=unevaluated,
     )
+
+
+# --- wording for the report's family safety view --------------------------------------------------
+# The dashboard words the same facts in hubgenome.app.safety_evidence (the app imports nothing from
+# analytics); tests/analytics/test_safety.py checks that both give the same sentences.
+
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def evidence_caveat(figure: Mapping[str, Any] | None) -> str:
+    """What an ancestor's evaluation does and does not say about its descendants, in plain words.
+
+    ``figure`` is NeST's published mean ASR on downstream fine-tuned variants before repair (a row of
+    ``reference.nest_published_figures``: ``paper_version``, ``population``, ``value``, ``unit``,
+    ``source``), or ``None`` when the warehouse lacks it.
+
+    Examples
+    --------
+    >>> evidence_caveat(None).split(".")[0]
+    'Fine-tuning is known to erode safety alignment'
+    """
+    erosion = "Fine-tuning is known to erode safety alignment"
+    if figure is not None:
+        unit = " %" if figure["unit"] == "percent" else f" {figure['unit']}"
+        erosion += (
+            f" (NeST {figure['paper_version'].split(' ')[0]} measured a mean attack success rate of "
+            f"{figure['value']:g}{unit} on {figure['population']} before repair, {figure['source']})"
+        )
+    return (
+        f"{erosion}. An evaluation describes the model that was evaluated. A descendant that was not evaluated "
+        "is shown its nearest evaluated ancestor's results, labelled as the ancestor's, with the lineage edges "
+        "between them: that is where to start looking, not its own score. No score is estimated, copied or "
+        "averaged for a model that has no evaluation of its own."
+    )
+
+
+def evidence_phrase(evaluations: pl.DataFrame) -> str:
+    """``"ASR 0–94 % across five attacks, 2024"``: one model's evaluation rows in a few words.
+
+    ``evaluations`` has ``attack_or_benchmark``, ``metric``, ``value``, ``unit`` and ``evaluated_on`` (a date).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> rows = pl.DataFrame({"attack_or_benchmark": ["PAIR", "GCG"], "metric": [ATTACK_SUCCESS_RATE] * 2,
+    ...                      "value": [0.0, 94.0], "unit": ["percent"] * 2,
+    ...                      "evaluated_on": [dt.date(2024, 3, 6), dt.date(2024, 10, 14)]})
+    >>> evidence_phrase(rows)
+    'ASR 0–94 % across two attacks, 2024'
+    """
+    years = evaluations["evaluated_on"].drop_nulls().dt.year()
+    when = "undated" if years.is_empty() else "–".join(dict.fromkeys(str(y) for y in (years.min(), years.max())))
+    asr = evaluations.filter(pl.col("metric") == ATTACK_SUCCESS_RATE)
+    if asr.is_empty():
+        return f"{evaluations.height} evaluation row(s), {when}"
+    attacks = asr["attack_or_benchmark"].n_unique()
+    unit = asr["unit"].drop_nulls().first() if asr["unit"].null_count() < asr.height else None
+    unit = " %" if unit == "percent" else (f" {unit}" if unit else "")
+    low, high = asr["value"].min(), asr["value"].max()
+    values = f"{low:g}{unit}" if low == high else f"{low:g}–{high:g}{unit}"
+    count = "one attack" if attacks == 1 else f"{_COUNT_WORDS[attacks] if attacks < 11 else f'{attacks:,}'} attacks"
+    return f"ASR {values} across {count}, {when}"

@@ -56,3 +56,21 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def safety_slice(tmp_path_factory: pytest.TempPathFactory):
+    """The hub-2024-07 slice around the JailbreakBench models (tests.support.safety), landed and built
+    with analytics, with the bundled reference set only: ``(data_dir, HubSlice)``. Skips without the corpus."""
+    from hubgenome.flows.build import build_and_publish
+    from hubgenome.flows.options import BuildOptions
+    from tests.support.safety import hub_slice, land_slice
+
+    corpus = corpus_path("hub-2024-07")
+    data_dir = tmp_path_factory.mktemp("safety-slice")
+    lineage = hub_slice(corpus)
+    land_slice(data_dir / "raw.duckdb", lineage)
+    build_and_publish(
+        data_dir, BuildOptions(analytics=True), raw_db=data_dir / "raw.duckdb", warehouse=data_dir / "warehouse.duckdb"
+    )
+    return data_dir, lineage

@@ -9,7 +9,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from hubgenome.app import families, ui, warehouse
+from hubgenome.app import families, safety_evidence, ui, warehouse
 from hubgenome.app.relations import RELATION_COLOURS, RELATIONS
 from hubgenome.app.tree import family_tree_dot
 
@@ -94,6 +94,39 @@ with c3:
     st.altair_chart(ui.bar(licences.head(10), "license_id", "models", "Licences", 240), width="stretch")
 with c4:
     st.altair_chart(ui.bar(tasks.head(10), "pipeline_tag", "models", "Tasks", 240), width="stretch")
+
+st.subheader("Safety evidence")
+coverage = safety_evidence.family_coverage(wh, family_id) if safety_evidence.has_family_safety(wh) else None
+if coverage is None:
+    st.write("No member of this family has a safety evaluation.")
+else:
+    cover = st.columns(4)
+    cover[0].metric("Evaluated members", ui.number(coverage["evaluated"]))
+    cover[1].metric("Below an evaluated member", ui.number(coverage["below_evaluated"]))
+    cover[2].metric("Neither", ui.number(coverage["uncovered"]))
+    cover[3].metric(
+        "Downloads under an evaluated member",
+        ui.share(
+            ((coverage["evaluated_downloads"] or 0) + (coverage["below_evaluated_downloads"] or 0))
+            / coverage["downloads"]
+            if coverage["downloads"]
+            else None
+        ),
+    )
+    summaries = safety_evidence.evidence_summaries(wh).filter(pl.col("family_id") == family_id)
+    for summary in summaries.iter_rows(named=True):
+        st.markdown(
+            f"**{summary['model_id']}**: {safety_evidence.evidence_phrase(summary)} ({summary['evidence']}); "
+            f"{ui.number(summary['unevaluated_descendants'])} un-evaluated model(s) below it."
+        )
+        st.dataframe(safety_evidence.model_evaluations(wh, summary["model_id"]), hide_index=True, width="stretch")
+    st.markdown(
+        "**Un-evaluated members below an evaluated model**, most downloaded first (distance = lineage edges "
+        "to the nearest evaluated ancestor; no score of their own):"
+    )
+    st.dataframe(safety_evidence.family_unevaluated(wh, family_id), hide_index=True, width="stretch")
+    st.caption(safety_evidence.evidence_caveat(safety_evidence.nest_fine_tuned_figure(wh)))
+    ui.page_link("safety", "Safety: every evaluated model and where an evaluation is most needed")
 
 st.subheader("Family tree")
 max_depth = int(fam["max_depth"] or 0)

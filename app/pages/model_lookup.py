@@ -10,7 +10,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from hubgenome.app import families, models, ui, warehouse
+from hubgenome.app import families, models, safety_evidence, ui, warehouse
 
 
 def _day(value: object) -> str:
@@ -156,6 +156,39 @@ else:
     kids = models.children(wh, model_id)
     st.caption(f"Showing {kids.height:,} of {int(by_relation['children'].sum()):,} children, most downloaded first.")
     st.dataframe(kids, hide_index=True, width="stretch")
+
+st.subheader("Safety evidence")
+if not safety_evidence.has_family_safety(wh):
+    st.info(f"This warehouse has no `fct_family_safety` (safety beside families) yet: {warehouse.REBUILD}.")
+else:
+    own = safety_evidence.model_evaluations(wh, model_id)
+    placed = safety_evidence.model_family_safety(wh, model_id)
+    if own.height:
+        summary = safety_evidence.evidence_summary(wh, model_id)
+        phrase = safety_evidence.evidence_phrase(summary) if summary else f"{own.height} evaluation row(s)"
+        st.markdown(f"**Evaluated**: {phrase} ({', '.join(own['evidence_label'].unique().sort().to_list())}).")
+        st.dataframe(own, hide_index=True, width="stretch")
+    elif placed is not None and placed["has_evaluated_ancestor"]:
+        ancestor = placed["nearest_evaluated_model_id"]
+        sentence = safety_evidence.inheritance_sentence(placed, safety_evidence.evidence_summary(wh, ancestor))
+        st.markdown(f"**No evaluation of its own**: {model_id} {sentence}.")
+        if placed["equally_near_evaluated_ancestors"] > 1:
+            st.caption(
+                f"{placed['equally_near_evaluated_ancestors']} evaluated ancestors are equally near (a merge); "
+                "the one with the smallest id is named."
+            )
+        st.caption("Path: " + " → ".join(placed["path_model_ids"]))
+        st.markdown(safety_evidence.evidence_caveat(safety_evidence.nest_fine_tuned_figure(wh)))
+        st.markdown(f"**{ancestor}'s evaluations** (the ancestor's results, not this model's):")
+        st.dataframe(safety_evidence.model_evaluations(wh, ancestor), hide_index=True, width="stretch")
+        ui.page_link("model", f"Look up {ancestor}", {"model": ancestor})
+    elif placed is not None:
+        st.write(
+            "No evaluation of its own and no evaluated ancestor, though its family has evaluated members "
+            "(see the family explorer)."
+        )
+    else:
+        st.write("No safety evaluation of this model, of any ancestor, or of any member of its family.")
 
 st.subheader("Licence conflicts on its edges")
 conflicts = models.model_conflicts(wh, model_id)

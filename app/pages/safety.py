@@ -1,8 +1,11 @@
-"""Safety: NeST's published population figures, and per-model evidence where someone has added it.
+"""Safety: NeST's published population figures, per-model evidence, and safety beside families.
 
 Published figures are population means from the paper (labelled with paper version and
-population), never spread onto individual models. Per-model scores come only from evaluations the user
-imported (``hubgenome safety import FILE`` into their data directory; ``fct_safety_evaluations``).
+population), never spread onto individual models. Per-model scores come only from evaluations someone
+measured: the bundled reference set (JailbreakBench 2024) and the user's imports (``hubgenome safety
+import FILE``), labelled apart in ``fct_safety_evaluations``. The family view (``fct_family_safety``)
+shows each evaluated model's results and its un-evaluated descendants ranked by downloads, with the
+distance and relations to it: a pointer to evidence, never a score.
 """
 
 from __future__ import annotations
@@ -57,10 +60,30 @@ if evaluations is None:
 status = warehouse.analytics_table(wh, "safety_status")
 if status is not None and status.height:
     st.caption(status["note"][0])
-if evaluations.height == 0:
+in_warehouse = evaluations.filter(pl.col("is_model_in_warehouse"))
+metrics = st.columns(4)
+metrics[0].metric("Evaluation rows", ui.number(evaluations.height))
+metrics[1].metric("Evaluated models", ui.number(evaluations["evaluated_model_name"].n_unique()))
+metrics[2].metric("Evaluated models in this warehouse", ui.number(in_warehouse["model_id"].n_unique()))
+for label in evaluations["evidence_label"].unique().sort().to_list():
+    rows = evaluations.filter(pl.col("evidence_label") == label)
+    closed = rows.filter(pl.col("model_id").is_null())["evaluated_model_name"].unique().sort().to_list()
+    st.markdown(f"**{label}** · {rows.height} rows, {rows['evaluated_model_name'].n_unique()} models")
+    if closed:
+        st.caption(
+            "Closed models, not on the Hub (listed for reference, never joined to a Hub model): " + ", ".join(closed)
+        )
+    st.dataframe(rows.drop("evidence_label"), hide_index=True, width="stretch")
+
+if in_warehouse.height == 0:
     st.info(
-        "No per-model safety evaluation exists in this warehouse, so no family shows evaluated members, "
-        "ASR before/after or download coverage, and no per-model score is shown or inferred."
+        "No model in this warehouse has a per-model safety evaluation, so no family shows evaluated members "
+        "or un-evaluated descendants, and no per-model score is shown or inferred."
+        + (
+            " The evaluations above are of models this warehouse does not hold."
+            if evaluations.height
+            else " No per-model safety evaluation exists in this warehouse."
+        )
     )
     st.markdown(
         "**How to add one**: write your evaluations to a CSV (UTF-8, header row) or Parquet file, one row per "
@@ -78,16 +101,55 @@ if evaluations.height == 0:
     )
     st.stop()
 
+st.subheader("Family safety: evaluated models and where an evaluation is most needed")
+st.markdown(safety_evidence.evidence_caveat(safety_evidence.nest_fine_tuned_figure(wh)))
+if not safety_evidence.has_family_safety(wh):
+    st.info(f"This warehouse has no `fct_family_safety` yet: {warehouse.REBUILD}.")
+    st.stop()
+summaries = safety_evidence.evidence_summaries(wh)
 metrics = st.columns(3)
-metrics[0].metric("Evaluation rows", ui.number(evaluations.height))
-metrics[1].metric("Evaluated models", ui.number(evaluations["model_id"].n_unique()))
+metrics[0].metric("Families with evaluated members", ui.number(summaries["family_id"].n_unique()))
+metrics[1].metric("Un-evaluated descendants", ui.number(int(summaries["unevaluated_descendants"].sum())))
+metrics[2].metric("Their downloads (30 d)", ui.number(int(summaries["unevaluated_descendant_downloads"].sum())))
+st.dataframe(
+    summaries.with_columns(
+        pl.Series("evidence_summary", [safety_evidence.evidence_phrase(r) for r in summaries.iter_rows(named=True)])
+    ).select(
+        "model_id",
+        "family_id",
+        "evidence_summary",
+        "evidence",
+        "unevaluated_descendants",
+        "unevaluated_descendant_downloads",
+    ),
+    hide_index=True,
+    width="stretch",
+)
+ancestor = st.selectbox(
+    "Evaluated model",
+    summaries["model_id"].to_list(),
+    key="safety_ancestor",
+    help="Evaluated models of this warehouse, the one with the most downloads below it first.",
+)
+summary = summaries.filter(pl.col("model_id") == ancestor).row(0, named=True)
+st.markdown(f"**{ancestor}**: {safety_evidence.evidence_phrase(summary)} ({summary['evidence']})")
+st.dataframe(safety_evidence.model_evaluations(wh, ancestor), hide_index=True, width="stretch")
+ui.page_link("family", f"Open the family of {summary['family_id']} in the explorer", {"family": summary["family_id"]})
+descendants = safety_evidence.unevaluated_descendants(wh, ancestor)
+st.markdown(
+    f"**Where an evaluation is most needed**: the un-evaluated models whose nearest evaluated ancestor is "
+    f"{ancestor}, most downloaded first ({ui.number(summary['unevaluated_descendants'])} in all; distance = "
+    "lineage edges from it, path = the relations along them). They carry no score of their own."
+)
+if descendants.height == 0:
+    st.write("None: no un-evaluated model descends from it.")
+else:
+    st.dataframe(descendants, hide_index=True, width="stretch")
+
 families = warehouse.analytics_table(wh, "family_safety")
-metrics[2].metric("Families with evaluated members", ui.number(None if families is None else families.height))
 if families is None:
     warehouse.missing_analytics("family safety coverage (`analytics.family_safety`)")
-    st.dataframe(evaluations, hide_index=True, width="stretch")
     st.stop()
-
 st.markdown("**Families with evaluated members** (share of downloads under an evaluated model)")
 st.dataframe(families, hide_index=True, width="stretch")
 members = warehouse.analytics_table(wh, "safety_evaluated_members")
@@ -109,9 +171,3 @@ if members is not None and members.height:
         .properties(height=50, width=420),
     )
     st.dataframe(members, hide_index=True, width="stretch")
-descendants = warehouse.analytics_table(wh, "safety_unevaluated_descendants", "rank")
-st.markdown("**Fine-tuned descendants of evaluated models without an evaluation of their own** (most downloaded)")
-if descendants is None or descendants.height == 0:
-    st.write("None found.")
-else:
-    st.dataframe(descendants, hide_index=True, width="stretch")

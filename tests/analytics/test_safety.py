@@ -42,7 +42,6 @@ def test_no_per_model_rows_means_empty_frames_and_a_status():
     evidence = safety.family_safety_evidence(pl.DataFrame(schema=SCHEMA), MODELS, EDGES, published)
     assert evidence.status == safety.NO_EVALUATIONS
     assert evidence.evaluated_members.is_empty() and evidence.families.is_empty()
-    assert evidence.unevaluated_descendants.is_empty()
     assert "value_before" in evidence.evaluated_members.columns  # empty, but with the schema
     # population means pass through, never spread on models
     assert_frame_equal(evidence.published, published, check_exact=True)
@@ -64,13 +63,36 @@ def test_family_downloads_under_an_evaluated_ancestor():
     assert families.row(0) == ("base", 6, 200, 1, 2, 80, pytest.approx(0.4))
 
 
-def test_unevaluated_finetuned_descendants_ranked_by_downloads():
-    evidence = safety.family_safety_evidence(EVALUATIONS, MODELS, EDGES)
-    # finetune edges only: base → ft1 (evaluated) → ft1a; q and ad are not fine-tunes, ftq hangs off q
-    assert evidence.unevaluated_descendants.rows() == [(1, "ft1a", "base", "ft1", 1, 30)]
-    wider = safety.family_safety_evidence(EVALUATIONS, MODELS, EDGES, descendant_relations=("finetune", "quantized"))
-    assert wider.unevaluated_descendants.select("model_id", "evaluated_ancestor_id", "generations").rows() == [
-        ("ft1a", "ft1", 1),
-        ("q", "base", 1),
-        ("ftq", "base", 2),
-    ]
+def test_report_and_dashboard_word_the_evidence_alike():
+    """The report (analytics.safety) and the dashboard (app.safety_evidence) say the same sentences."""
+    import datetime as dt
+
+    from hubgenome.app import safety_evidence
+
+    figure = {
+        "paper_version": "v2 (2026-06-12)",
+        "population": "downstream fine-tuned variants",
+        "value": 53.8,
+        "unit": "percent",
+        "source": "abstract",
+    }
+    caveat = safety.evidence_caveat(figure)
+    assert caveat == safety_evidence.evidence_caveat(figure)
+    assert "NeST v2 measured a mean attack success rate of 53.8 % on downstream fine-tuned variants" in caveat
+    assert safety.evidence_caveat(None) == safety_evidence.evidence_caveat(None)
+
+    rows = pl.DataFrame(
+        {
+            "attack_or_benchmark": ["PAIR", "GCG", "GCG", "DSN"],
+            "metric": ["attack_success_rate"] * 3 + ["refusal_rate"],
+            "value": [0.0, 94.0, 3.0, 50.0],
+            "unit": ["percent"] * 4,
+            "evaluated_on": [dt.date(2023, 3, 6), dt.date(2024, 10, 14), None, dt.date(2024, 1, 1)],
+        }
+    )
+    summary = {
+        "attacks": 2, "asr_min": 0.0, "asr_max": 94.0, "asr_unit": "percent",
+        "first_year": 2023, "last_year": 2024, "evaluation_rows": 4,
+    }  # fmt: skip
+    assert safety.evidence_phrase(rows) == "ASR 0–94 % across two attacks, 2023–2024"
+    assert safety_evidence.evidence_phrase(summary) == safety.evidence_phrase(rows)

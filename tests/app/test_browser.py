@@ -13,11 +13,13 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from hubgenome.app import launch
+from tests.support.safety import LLAMA
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,12 +52,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(demo_app) -> Iterator[str]:
+@contextmanager
+def _dashboard(data_dir: Path) -> Iterator[str]:
+    """The dashboard over ``data_dir``'s warehouse, served by its own process; yields its address."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`) to run it")
     port = _free_port()
-    env = launch.environment(demo_app.data_dir)
+    env = launch.environment(data_dir)
     process = subprocess.Popen(launch.command(port), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -78,6 +81,19 @@ def server(demo_app) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(demo_app) -> Iterator[str]:
+    with _dashboard(demo_app.data_dir) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def safety_server(safety_slice) -> Iterator[str]:
+    """The dashboard over the hub-2024-07 slice around Llama-2-7b-chat-hf (bundled JailbreakBench rows)."""
+    with _dashboard(safety_slice[0]) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +189,39 @@ def test_run_a_sql_query(server, browser_page, shots, demo_app):
     page.get_by_role("button", name="Run").click()
     page.get_by_text("DROP statements are not allowed").wait_for()
     page.screenshot(path=str(shots / "sql-refused.png"), full_page=True)
+
+
+def test_family_safety_view(safety_server, browser_page, shots, safety_slice):
+    """Safety page → Llama-2-7b-chat-hf's evaluations and its most downloaded un-evaluated descendants; a
+    descendant's lookup names what it inherits; the family explorer shows the evaluated member."""
+    page = browser_page
+    _, lineage = safety_slice
+    page.goto(f"{safety_server}/")  # through the router first, as a user arrives
+    page.get_by_role("heading", name=PAGE_TITLES[""]).first.wait_for()
+    _wait_idle(page)
+    page.goto(f"{safety_server}/safety")
+    page.get_by_role(
+        "heading", name="Family safety: evaluated models and where an evaluation is most needed"
+    ).wait_for()
+    _wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.get_by_text("Where an evaluation is most needed").first.wait_for()
+    page.get_by_text("bundled reference (JailbreakBench 2024)").first.wait_for()
+    page.get_by_text("Where an evaluation is most needed").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "safety-family-view.png"), full_page=True)
+
+    child = max(lineage.children[LLAMA], key=lambda m: (lineage.downloads(m), m))
+    page.goto(f"{safety_server}/model?model={child}")
+    page.get_by_role("heading", name=child).wait_for()
+    _wait_idle(page)
+    page.get_by_text(f"{child} inherits from {LLAMA} (ASR").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    page.get_by_role("heading", name="Safety evidence").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "safety-model-lookup.png"), full_page=True)
+
+    page.goto(f"{safety_server}/family?family={LLAMA}")
+    page.get_by_role("heading", name="Safety evidence").wait_for()
+    _wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stMetric']").filter(has_text="Evaluated members").inner_text().endswith("1")
+    page.screenshot(path=str(shots / "safety-family-explorer.png"), full_page=True)

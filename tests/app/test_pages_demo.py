@@ -152,7 +152,10 @@ def test_safety_labels_published_figures_and_explains_how_to_add_evaluations(dem
     at = run_page("safety", demo_app.data_dir, monkeypatch)
     shown = texts(at)
     assert "NeST v1 (2026-02-18)" in shown and "population: open-weight LLMs" in shown
-    assert "No per-model safety evaluation exists" in at.info[0].value
+    # the bundled reference set is listed, but evaluates no model of the synthetic Hub
+    assert "bundled reference (JailbreakBench 2024)" in shown
+    assert "No model in this warehouse has a per-model safety evaluation" in at.info[0].value
+    assert "The evaluations above are of models this warehouse does not hold" in at.info[0].value
     assert "model_id,method,attack_or_benchmark,metric,value,source" in shown
     assert "`hubgenome safety import FILE`" in shown
 

@@ -183,7 +183,7 @@ def test_the_build_joins_evaluations_flags_unknown_models_and_a_later_import_sup
     rows = query(
         warehouse,
         "select model_id, family_id, is_model_in_warehouse, attack_or_benchmark, value "
-        "from fct_safety_evaluations order by model_id, attack_or_benchmark",
+        "from fct_safety_evaluations where evidence_kind = 'user_import' order by model_id, attack_or_benchmark",
     )
     assert rows == [
         ("a/ft", "org/base", True, "PAIR", 0.91),
@@ -191,6 +191,16 @@ def test_the_build_joins_evaluations_flags_unknown_models_and_a_later_import_sup
         ("org/base", "org/base", True, "GCG", 0.03),
         ("org/base", "org/base", True, "PAIR", 0.64),
     ]
+    # beside the bundled reference set, whose models this ecosystem does not hold
+    assert query(
+        warehouse,
+        "select distinct evidence_label, is_model_in_warehouse from fct_safety_evaluations "
+        "where evidence_kind = 'bundled_reference'",
+    ) == [("bundled reference (JailbreakBench 2024)", False)]
+    # the unknown model is kept and flagged, but never placed in a family
+    placed = query(warehouse, "select model_id, nearest_evaluated_model_id from fct_family_safety order by 1")
+    assert "not-crawled/model" not in {model_id for model_id, _ in placed}
+    assert ("a/ft", "a/ft") in placed and ("a/q", "a/ft") in placed
 
 
 def test_the_command_lands_a_file_and_refuses_a_bad_one_in_one_line(tmp_path):
