@@ -908,34 +908,41 @@ def _record_crawl(
     )
 
 
-def land_id_sweep(con, night: int, t0: dt.datetime, endpoint: str, source: str) -> None:
-    """Night ``night``'s id sweep: one ``raw_id_sweeps`` row per public model, from ``source``'s columns."""
+def _land_sweep(con, mode: str, table: str, crawl_id: str, started: dt.datetime, endpoint: str, rows: str) -> None:
+    """Land a ``counters`` or ``ids`` sweep as the pipeline does: ``rows`` (the table's columns after
+    crawl_id, model_id, model_object_id, page_number and fetched_at, from a source holding model_id and
+    model_object_id) numbered into 1,000-model pages in the sweep's order, its ``crawl_pages`` and its
+    ``crawl_runs`` row."""
     from hubgenome.flows.sweeps import SWEEP_EXPAND
 
-    started = _night_start(t0, night, "ids")
-    crawl_id = _crawl_id(started, "ids", night)
     con.execute(
         f"""
-        insert into raw_id_sweeps
+        insert into {table}
         select '{crawl_id}', model_id, model_object_id,
                cast((row_number() over (order by model_object_id desc, model_id) - 1) // 1000 + 1 as integer),
-               {_ts(started)}, model_sha, last_modified_at, gated, is_disabled
-        from ({source})
+               {_ts(started)}, {rows}
         """
     )
-    first_url = _listing_url(endpoint, _SWEEP_SORT, SWEEP_EXPAND["ids"])
-    pages, models = _land_pages(con, crawl_id, first_url, "raw_id_sweeps", started)
+    first_url = _listing_url(endpoint, _SWEEP_SORT, SWEEP_EXPAND[mode])
+    pages, models = _land_pages(con, crawl_id, first_url, table, started)
     _record_crawl(
         con,
         crawl_id,
-        mode="ids",
+        mode=mode,
         endpoint=endpoint,
         sort_by=_SWEEP_SORT,
-        expand=SWEEP_EXPAND["ids"],
+        expand=SWEEP_EXPAND[mode],
         started=started,
         pages=pages,
         models=models,
     )
+
+
+def land_id_sweep(con, night: int, t0: dt.datetime, endpoint: str, source: str) -> None:
+    """Night ``night``'s id sweep: one ``raw_id_sweeps`` row per public model, from ``source``'s columns."""
+    started = _night_start(t0, night, "ids")
+    rows = f"model_sha, last_modified_at, gated, is_disabled from ({source})"
+    _land_sweep(con, "ids", "raw_id_sweeps", _crawl_id(started, "ids", night), started, endpoint, rows)
 
 
 def land_first_night(corpus: Path, raw_db: Path, endpoint: str, changed: int) -> None:
@@ -1019,7 +1026,6 @@ def add_night(con, night: int, t0: dt.datetime, endpoint: str, changed: int) -> 
     * an ``ids`` sweep: one ``raw_id_sweeps`` row per model, with the new shas.
     """
     from hubgenome.core.settings import CRAWL_EXPAND
-    from hubgenome.flows.sweeps import SWEEP_EXPAND
 
     started = _night_start(t0, night, "incremental")
     crawl_id = _crawl_id(started, "incremental", night)
@@ -1100,28 +1106,8 @@ def add_night(con, night: int, t0: dt.datetime, endpoint: str, changed: int) -> 
         )""",
         hub_started=True,
     )
-    con.execute(
-        f"""
-        insert into raw_model_counters
-        select '{counters_id}', model_id, model_object_id,
-               cast((row_number() over (order by model_object_id desc, model_id) - 1) // 1000 + 1 as integer),
-               {_ts(counters_started)}, downloads, downloads_all_time, likes, trending_score
-        from night_counters
-        """
-    )
-    first_url = _listing_url(endpoint, _SWEEP_SORT, SWEEP_EXPAND["counters"])
-    pages, models = _land_pages(con, counters_id, first_url, "raw_model_counters", counters_started)
-    _record_crawl(
-        con,
-        counters_id,
-        mode="counters",
-        endpoint=endpoint,
-        sort_by=_SWEEP_SORT,
-        expand=SWEEP_EXPAND["counters"],
-        started=counters_started,
-        pages=pages,
-        models=models,
-    )
+    rows = "downloads, downloads_all_time, likes, trending_score from night_counters"
+    _land_sweep(con, "counters", "raw_model_counters", counters_id, counters_started, endpoint, rows)
     land_id_sweep(
         con,
         night,
