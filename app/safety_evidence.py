@@ -14,6 +14,8 @@ from typing import Any
 
 import polars as pl
 
+# the report's wording of what the evidence does and does not imply, shown on the pages too
+from hubgenome.analytics.safety import evidence_caveat as evidence_caveat
 from hubgenome.app.warehouse import WarehouseFile, frame, has_column, has_table, row
 
 #: The columns of a file for ``hubgenome safety import``, required first (the importer,
@@ -55,23 +57,6 @@ def nest_fine_tuned_figure(wh: WarehouseFile) -> dict[str, Any] | None:
         order by paper_version desc
         limit 1
         """,
-    )
-
-
-def evidence_caveat(figure: dict[str, Any] | None) -> str:
-    """What an ancestor's evaluation does and does not say about its descendants, in plain words."""
-    erosion = "Fine-tuning is known to erode safety alignment"
-    if figure is not None:
-        unit = " %" if figure["unit"] == "percent" else f" {figure['unit']}"
-        erosion += (
-            f" (NeST {figure['paper_version'].split(' ')[0]} measured a mean attack success rate of "
-            f"{figure['value']:g}{unit} on {figure['population']} before repair, {figure['source']})"
-        )
-    return (
-        f"{erosion}. An evaluation describes the model that was evaluated. A descendant that was not evaluated "
-        "is shown its nearest evaluated ancestor's results, labelled as the ancestor's, with the lineage edges "
-        "between them: that is where to start looking, not its own score. No score is estimated, copied or "
-        "averaged for a model that has no evaluation of its own."
     )
 
 
