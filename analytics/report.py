@@ -311,11 +311,7 @@ def _family_safety_view(con: duckdb.DuckDBPyConnection) -> str:
     and does not imply, and the un-evaluated descendants ranked by downloads (a pointer, never a score)."""
     if not _has_relation(con, "main", "fct_family_safety"):
         return "\n_The family safety view needs a warehouse built by this hubgenome (`hubgenome build`)._\n"
-    figure = con.sql(
-        "select paper_version, population, value, unit, source from reference.nest_published_figures "
-        "where population ilike '%fine-tuned%' and metric = 'attack_success_rate_mean' and method = 'no defense' "
-        "order by paper_version desc limit 1"
-    ).pl()
+    figure = con.sql(safety.NEST_FINE_TUNED_FIGURE_SQL).pl()
     parts = [
         "\n### Safety beside families\n",
         safety.evidence_caveat(figure.row(0, named=True) if figure.height else None) + "\n",

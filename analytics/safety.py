@@ -44,6 +44,15 @@ from hubgenome.analytics.lineage import model_families
 BASELINE_METHODS = ("no defense", "none", "baseline", "no_defense")
 ATTACK_SUCCESS_RATE = "attack_success_rate"
 NO_EVALUATIONS = "no per-model evaluations"
+#: NeST's newest published mean attack success rate on downstream fine-tuned variants with no defence,
+#: the figure :func:`evidence_caveat` quotes (the report and the dashboard both read it with this query).
+NEST_FINE_TUNED_FIGURE_SQL = """
+    select paper_version, population, value, unit, source
+    from reference.nest_published_figures
+    where population ilike '%fine-tuned%' and metric = 'attack_success_rate_mean' and method = 'no defense'
+    order by paper_version desc
+    limit 1
+"""
 
 _MEMBERS_SCHEMA = {
     "family_id": pl.String,

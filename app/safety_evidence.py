@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 # the report's wording of what the evidence does and does not imply, shown on the pages too
+from hubgenome.analytics.safety import NEST_FINE_TUNED_FIGURE_SQL
 from hubgenome.analytics.safety import evidence_caveat as evidence_caveat
 from hubgenome.app.warehouse import WarehouseFile, frame, has_column, has_table, row
 
@@ -48,16 +49,7 @@ def nest_published(wh: WarehouseFile) -> pl.DataFrame:
 
 def nest_fine_tuned_figure(wh: WarehouseFile) -> dict[str, Any] | None:
     """NeST's newest published mean attack success rate on downstream fine-tuned variants with no defence."""
-    return row(
-        wh,
-        """
-        select paper_version, population, value, unit, source
-        from reference.nest_published_figures
-        where population ilike '%fine-tuned%' and metric = 'attack_success_rate_mean' and method = 'no defense'
-        order by paper_version desc
-        limit 1
-        """,
-    )
+    return row(wh, NEST_FINE_TUNED_FIGURE_SQL)
 
 
 def safety_evaluations(wh: WarehouseFile) -> pl.DataFrame | None:
